@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '@vigil/config';
+import { registerConfigCommand } from './commands/config';
+import { registerVersionCommand } from './commands/version';
+import { EXIT } from './exit-codes';
+
+/**
+ * `vigil`: the one composition root. Every command that runs Vigil assembles the services'
+ * NestJS modules (or the libs they wire); nothing here holds domain logic.
+ */
+export function buildProgram(): Command {
+  const program = new Command('vigil')
+    .description('eBPF security observability and runtime enforcement')
+    .showHelpAfterError()
+    .exitOverride();
+  registerVersionCommand(program);
+  registerConfigCommand(program);
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (err instanceof ConfigError) {
+      console.error(`vigil: ${err.message}`);
+      return EXIT.config;
+    }
+    console.error(`vigil: ${err instanceof Error ? err.message : String(err)}`);
+    return EXIT.failure;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv).then((code) => {
+    process.exitCode = code;
+  });
+}

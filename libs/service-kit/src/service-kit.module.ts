@@ -1,0 +1,35 @@
+import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { loadConfig, type LoadOptions, type Schema } from '@vigil/config';
+import { HealthController } from './health.controller';
+import { Readiness } from './readiness';
+import { SERVICE_NAME, VIGIL_CONFIG } from './tokens';
+
+export interface ServiceKitOptions {
+  /** Service name, shown on health endpoints and in logs. */
+  name: string;
+  /** The service's configuration schema (baseSchema plus its own sections). */
+  schema: Schema;
+  /** Where to load configuration from; defaults to the environment and $VIGIL_CONFIG. */
+  load?: LoadOptions;
+}
+
+/**
+ * What every Vigil service gets: its validated configuration (loaded once, at module creation,
+ * so a bad value stops the start with a precise ConfigError), and health/readiness endpoints.
+ */
+@Global()
+@Module({})
+export class ServiceKitModule {
+  static forRoot(options: ServiceKitOptions): DynamicModule {
+    return {
+      module: ServiceKitModule,
+      controllers: [HealthController],
+      providers: [
+        { provide: SERVICE_NAME, useValue: options.name },
+        { provide: VIGIL_CONFIG, useFactory: () => loadConfig(options.schema, options.load) },
+        Readiness,
+      ],
+      exports: [SERVICE_NAME, VIGIL_CONFIG, Readiness],
+    };
+  }
+}

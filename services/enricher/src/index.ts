@@ -1,0 +1,1 @@
+export { EnricherModule } from './enricher.module';

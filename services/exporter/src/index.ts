@@ -1,0 +1,1 @@
+export { ExporterModule } from './exporter.module';

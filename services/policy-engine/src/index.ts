@@ -1,0 +1,1 @@
+export { PolicyEngineModule } from './policy-engine.module';

@@ -1,0 +1,39 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { defineConfig, type ViteUserConfig } from 'vitest/config';
+
+/**
+ * Test lanes. Each is an nx target of the projects that have tests of that kind:
+ *   unit        `test`              test/**\/*.test.ts (no root, no services)
+ *   kernel      `test-kernel`       test/kernel/**\/*.test.ts (root, real BPF on the running kernel)
+ *   integration `test-integration`  the integration project (real Kafka and ClickHouse)
+ * scripts/test runs them all; VIGIL_TEST_LANE selects the files when a target runs vitest.
+ */
+export type Lane = 'unit' | 'kernel' | 'integration';
+
+const root = import.meta.dirname;
+
+/**
+ * One vitest configuration for every project. Besides the console reporter, each run writes
+ * reports/vitest/<package name>.<lane>.json (the nx project name): scripts/test sums those into the closing
+ * "N passed, N failed" line, and nx restores them with a cached result.
+ */
+export function vigilVitestConfig(overrides: ViteUserConfig['test'] = {}) {
+  const projectName = (JSON.parse(fs.readFileSync('package.json', 'utf8')) as { name: string }).name;
+  const lane = (process.env['VIGIL_TEST_LANE'] ?? 'unit') as Lane;
+  const include = lane === 'kernel' ? ['test/kernel/**/*.test.ts'] : ['test/**/*.test.ts'];
+  const exclude = lane === 'kernel' ? [] : ['test/kernel/**'];
+  return defineConfig({
+    test: {
+      include,
+      exclude: [...exclude, '**/node_modules/**'],
+      environment: 'node',
+      testTimeout: 30_000,
+      hookTimeout: 60_000,
+      // Kernel tests load BPF and fork thousands of processes: one file at a time.
+      fileParallelism: lane !== 'kernel',
+      reporters: ['default', ['json', { outputFile: path.join(root, 'reports', 'vitest', `${projectName}.${lane}.json`) }]],
+      ...overrides,
+    },
+  });
+}
