@@ -1,0 +1,60 @@
+/**
+ * One readable line per event for terminals, like `tetra getevents -o compact`
+ * (cilium/tetragon pkg/encoder: encoder.go eventToString, color.go):
+ *   🚀 process <source> <binary> <arguments>
+ *   💥 exit    <source> <binary> <arguments> <signal, or status when no signal>
+ * <source> is "<pod namespace>/<pod name>" when the process has a pod, else the node name.
+ * The event word is padded to 7 columns ("%-7s") and, when the effective set holds
+ * CAP_SYS_ADMIN, "🛑 CAP_SYS_ADMIN" is right-aligned to column 120. Colours are Tetragon's
+ * (fatih/color): event blue, source green, binary magenta, arguments cyan, status red.
+ * Differences: the caps trailer is only added when there is a capability to show (Tetragon's
+ * coloured empty string always triggered the padding), and Tetragon's caps loop iterated
+ * indices instead of values; this checks the names.
+ */
+import type { GetEventsResponse, Process } from './tetragon';
+
+export interface CompactOptions {
+  /** ANSI colours. Default false. */
+  color?: boolean;
+}
+
+const CAPS_PAD = 120;
+const SGR = { red: 31, green: 32, blue: 34, magenta: 35, cyan: 36 } as const;
+type Color = keyof typeof SGR;
+
+/** The compact line for an event, or undefined for an event kind this formatter does not know. */
+export function formatCompact(event: GetEventsResponse, options: CompactOptions = {}): string | undefined {
+  const paint = (color: Color, text: string): string => (options.color ? `\x1b[${SGR[color]}m${text}\x1b[0m` : text);
+  const head = (emoji: string, word: string): string => paint('blue', `${emoji} ${word.padEnd(7)}`);
+  const info = (p: Process): string => {
+    const source = p.pod ? `${p.pod.namespace ?? ''}/${p.pod.name ?? ''}` : (event.node_name ?? '');
+    return `${paint('green', source)} ${paint('magenta', p.binary ?? '')}`;
+  };
+
+  if (event.process_exec?.process) {
+    const p = event.process_exec.process;
+    const line = `${head('🚀', 'process')} ${info(p)} ${paint('cyan', p.arguments ?? '')}`;
+    return withCaps(line, capsTrailer(p), paint);
+  }
+  if (event.process_exit?.process) {
+    const exit = event.process_exit;
+    const p = exit.process as Process;
+    const status = exit.signal ? exit.signal : String(exit.status ?? 0);
+    const line = `${head('💥', 'exit')} ${info(p)} ${paint('cyan', p.arguments ?? '')} ${paint('red', status)}`;
+    return withCaps(line, capsTrailer(p), paint);
+  }
+  return undefined;
+}
+
+function capsTrailer(p: Process): string {
+  return p.cap?.effective?.includes('CAP_SYS_ADMIN') ? '🛑 CAP_SYS_ADMIN' : '';
+}
+
+function withCaps(line: string, caps: string, paint: (c: Color, t: string) => string): string {
+  if (!caps) return line;
+  // Go's "%s %*s": the width is 120 minus the line's byte length, and the (coloured) trailer
+  // is right-aligned in it counting code points, escape codes included.
+  const width = Math.max(0, CAPS_PAD - Buffer.byteLength(line));
+  const trailer = paint('magenta', caps);
+  return `${line} ${' '.repeat(Math.max(0, width - [...trailer].length))}${trailer}`;
+}
