@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '@vigil/config';
 import { registerConfigCommand } from './commands/config';
+import { registerRunCommand } from './commands/run';
 import { registerVersionCommand } from './commands/version';
 import { EXIT } from './exit-codes';
 
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .description('eBPF security observability and runtime enforcement')
     .showHelpAfterError()
     .exitOverride();
+  registerRunCommand(program);
   registerVersionCommand(program);
   registerConfigCommand(program);
   return program;

@@ -1,14 +1,13 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { CollectorModule } from '@vigil/collector';
 import { EnricherModule } from '@vigil/enricher';
 import { ExporterModule } from '@vigil/exporter';
 import { PolicyEngineModule } from '@vigil/policy-engine';
 import { describe, expect, it } from 'vitest';
 
 // The composition root assembles every service's module; each must boot and answer on its own.
+// (The collector loads BPF: it boots in test/kernel/run.test.ts.)
 describe.each([
-  ['collector', CollectorModule],
   ['enricher', EnricherModule],
   ['exporter', ExporterModule],
   ['policy-engine', PolicyEngineModule],

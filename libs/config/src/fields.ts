@@ -71,7 +71,7 @@ export function oneOf<const V extends string>(values: readonly V[], opts: FieldO
 }
 
 /** Byte sizes: a number of bytes or a string such as "64MiB", "512k", "1G". */
-export function bytes(opts: FieldOptions<number> & { min?: number }): Field<number> {
+export function bytes(opts: FieldOptions<number> & { min?: number; powerOfTwo?: boolean }): Field<number> {
   const units: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
   return field('bytes', opts, (raw) => {
     const m = typeof raw === 'number' ? [String(raw), String(raw), ''] : typeof raw === 'string' ? /^\s*(\d+)\s*([a-zA-Z]*)\s*$/.exec(raw) : null;
@@ -79,6 +79,7 @@ export function bytes(opts: FieldOptions<number> & { min?: number }): Field<numb
     if (!m || unit === undefined) throw new FieldError(`expected a size such as 1048576, "512KiB" or "64MiB", got ${describe(raw)}`);
     const n = Number(m[1]) * unit;
     if (!Number.isSafeInteger(n) || n < (opts.min ?? 0)) throw new FieldError(`expected a size of at least ${opts.min ?? 0} bytes, got ${describe(raw)}`);
+    if (opts.powerOfTwo && (n & (n - 1)) !== 0) throw new FieldError(`expected a power of two (e.g. "16MiB"), got ${describe(raw)} = ${n} bytes`);
     return n;
   });
 }

@@ -8,6 +8,7 @@ const schema = {
   ...baseSchema,
   spool: {
     maxBytes: field.bytes({ env: 'VIGIL_SPOOL_MAX', default: 1024, min: 1, doc: 'spool bound' }),
+    ring: field.bytes({ env: 'VIGIL_RING', default: 4096, powerOfTwo: true, doc: 'ring size' }),
     enabled: field.bool({ env: 'VIGIL_SPOOL_ENABLED', default: true, doc: 'spool on' }),
   },
 };
@@ -67,6 +68,13 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('checks sizes that must be powers of two', () => {
+    expect(loadConfig(schema, { env: { VIGIL_RING: '8MiB' } }).spool.ring).toBe(8 * 1024 * 1024);
+    expect(problemsOf(() => loadConfig(schema, { env: { VIGIL_RING: '3MiB' } }))).toEqual([
+      { path: 'spool.ring', source: 'env VIGIL_RING', reason: 'expected a power of two (e.g. "16MiB"), got "3MiB" = 3145728 bytes' },
+    ]);
+  });
+
   it('rejects unknown keys so typos do not pass silently', () => {
     const file = tmpFile('typo.yaml', 'kafka:\n  broker: x:1\n');
     const [problem] = problemsOf(() => loadConfig(schema, { env: {}, file }));
@@ -90,6 +98,6 @@ describe('loadConfig', () => {
   it('lists every field for documentation', () => {
     const rows = describeSchema(schema);
     expect(rows.find((r) => r.path === 'kafka.brokers')).toMatchObject({ env: 'VIGIL_KAFKA_BROKERS', kind: 'host:port list' });
-    expect(rows).toHaveLength(12);
+    expect(rows).toHaveLength(13);
   });
 });

@@ -1,8 +1,9 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { InProcessBus, type EventBus } from '@vigil/bus';
 import { loadConfig, type LoadOptions, type Schema } from '@vigil/config';
 import { HealthController } from './health.controller';
 import { Readiness } from './readiness';
-import { SERVICE_NAME, VIGIL_CONFIG } from './tokens';
+import { EVENT_BUS, SERVICE_NAME, VIGIL_CONFIG } from './tokens';
 
 export interface ServiceKitOptions {
   /** Service name, shown on health endpoints and in logs. */
@@ -11,11 +12,14 @@ export interface ServiceKitOptions {
   schema: Schema;
   /** Where to load configuration from; defaults to the environment and $VIGIL_CONFIG. */
   load?: LoadOptions;
+  /** The transport to the other services; a private in-process bus when not given. */
+  bus?: EventBus;
 }
 
 /**
  * What every Vigil service gets: its validated configuration (loaded once, at module creation,
- * so a bad value stops the start with a precise ConfigError), and health/readiness endpoints.
+ * so a bad value stops the start with a precise ConfigError), its event bus, and
+ * health/readiness endpoints.
  */
 @Global()
 @Module({})
@@ -27,9 +31,10 @@ export class ServiceKitModule {
       providers: [
         { provide: SERVICE_NAME, useValue: options.name },
         { provide: VIGIL_CONFIG, useFactory: () => loadConfig(options.schema, options.load) },
+        { provide: EVENT_BUS, useValue: options.bus ?? new InProcessBus() },
         Readiness,
       ],
-      exports: [SERVICE_NAME, VIGIL_CONFIG, Readiness],
+      exports: [SERVICE_NAME, VIGIL_CONFIG, EVENT_BUS, Readiness],
     };
   }
 }

@@ -1,4 +1,4 @@
 import { bootstrapService } from '@vigil/service-kit';
 import { CollectorModule } from './collector.module';
 
-void bootstrapService('collector', CollectorModule);
+void bootstrapService('collector', CollectorModule.register());

@@ -1,0 +1,19 @@
+import { baseSchema, field } from '@vigil/config';
+
+/** The collector's settings: the shared sections plus its own. Names follow Tetragon's flags where one exists. */
+export const collectorSchema = {
+  ...baseSchema,
+  collector: {
+    exportFile: field.string({
+      env: 'VIGIL_EXPORT_FILE',
+      default: '/var/log/vigil/events.log',
+      doc: "JSON export file, one Tetragon GetEventsResponse per line (Tetragon's --export-filename); empty disables",
+    }),
+    exportMaxSize: field.bytes({ env: 'VIGIL_EXPORT_MAX_SIZE', default: 10 * 1024 * 1024, min: 1024, doc: 'Rotate the export file at this size (--export-file-max-size-mb)' }),
+    exportMaxBackups: field.int({ env: 'VIGIL_EXPORT_MAX_BACKUPS', default: 5, min: 0, max: 1000, doc: 'Rotated export files kept (--export-file-max-backups)' }),
+    ringBufferSize: field.bytes({ env: 'VIGIL_RING_BUFFER_SIZE', default: 16 * 1024 * 1024, min: 4096, powerOfTwo: true, doc: 'Kernel ring buffer for process events (a power of two)' }),
+    processCacheSize: field.int({ env: 'VIGIL_PROCESS_CACHE_SIZE', default: 65_536, min: 64, doc: 'Processes kept in the cache (--process-cache-size)' }),
+    ancestors: field.bool({ env: 'VIGIL_PROCESS_ANCESTORS', default: false, doc: 'Fill ancestors on exec/exit events (--enable-process-ancestors)' }),
+    attachMode: field.oneOf(['auto', 'tp_btf', 'raw_tp', 'tracepoint'], { env: 'VIGIL_PROCESS_ATTACH', default: 'auto', doc: 'How process hooks attach; auto picks the best this kernel has' }),
+  },
+};

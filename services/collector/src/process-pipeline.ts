@@ -1,0 +1,122 @@
+import type { ProcessEventSourceStats, RawExecEvent, RawProcessEvent } from '@vigil/bpf-native';
+import { Topic, type BusMessage, type EventBus } from '@vigil/bus';
+import type { GetEventsResponse, JsonExportStats } from '@vigil/events';
+import type { ProcessCache, ProcessCacheMetrics } from '@vigil/process-cache';
+
+/** What the pipeline needs of the kernel side: ProcessEventSource satisfies it. */
+export interface ProcessEvents {
+  stats(): ProcessEventSourceStats;
+  close(): void;
+}
+
+/** What the pipeline needs of the JSON export: JsonExportWriter satisfies it. */
+export interface EventExport {
+  write(event: object): void;
+  stats(): JsonExportStats;
+  close(): Promise<void>;
+}
+
+export interface ProcessPipelineDeps {
+  cache: ProcessCache;
+  bus: EventBus;
+  export?: EventExport;
+  /** Attaches the kernel hooks and starts delivering batches to the given callback. */
+  openSource(onEvents: (events: RawProcessEvent[]) => void): ProcessEvents;
+  /** Every process running now (readProcFs). */
+  readProc(): { processes: RawExecEvent[]; vanished: number; failed: number };
+}
+
+export interface ProcessPipelineStats {
+  kernel: ProcessEventSourceStats;
+  cache: ProcessCacheMetrics;
+  export?: JsonExportStats;
+  /** Events published to the bus (vigil.events.raw). */
+  published: number;
+  /** Processes found in /proc at start, and those that vanished while being read. */
+  seeded: number;
+  seedVanished: number;
+  /** Batches that failed in the cache or on the bus (their events are counted, not lost silently). */
+  failedEvents: number;
+}
+
+/** The key that keeps a process's events in order on every transport. */
+export function eventKey(event: GetEventsResponse): string {
+  return (event.process_exec?.process ?? event.process_exit?.process)?.exec_id ?? '';
+}
+
+/**
+ * Kernel process events → process cache → Tetragon-shaped events → bus and JSON export.
+ *
+ * Start order matters: the hooks attach first, then /proc is read. JS is single-threaded and
+ * the seed is synchronous, so kernel batches that arrive during the seed wait in the event loop
+ * and are handled after it: a process that starts or exits while /proc is being read is seen by
+ * both and reconciled by the cache (new exec_id for an exec, exit of the seeded entry).
+ */
+export class ProcessPipeline {
+  private source?: ProcessEvents;
+  private published = 0;
+  private seeded = 0;
+  private seedVanished = 0;
+  private failedEvents = 0;
+  private pending: Promise<void> = Promise.resolve();
+
+  constructor(private readonly deps: ProcessPipelineDeps) {}
+
+  start(): void {
+    if (this.source) return;
+    this.source = this.deps.openSource((raws) => this.onKernelEvents(raws));
+    const proc = this.deps.readProc();
+    this.seeded = proc.processes.length;
+    this.seedVanished = proc.vanished;
+    this.emit(this.deps.cache.seed(proc.processes));
+  }
+
+  stats(): ProcessPipelineStats {
+    return {
+      kernel: this.source?.stats() ?? emptyKernelStats(),
+      cache: this.deps.cache.metrics(),
+      export: this.deps.export?.stats(),
+      published: this.published,
+      seeded: this.seeded,
+      seedVanished: this.seedVanished,
+      failedEvents: this.failedEvents,
+    };
+  }
+
+  /** Detaches from the kernel (delivering what it still holds), then flushes the bus and export. */
+  async close(): Promise<void> {
+    this.source?.close();
+    await this.pending;
+    await this.deps.export?.close();
+  }
+
+  private onKernelEvents(raws: RawProcessEvent[]): void {
+    const events: GetEventsResponse[] = [];
+    for (const raw of raws) {
+      try {
+        const event = this.deps.cache.ingest(raw);
+        if (event) events.push(event);
+      } catch {
+        this.failedEvents++;
+      }
+    }
+    this.emit(events);
+  }
+
+  private emit(events: GetEventsResponse[]): void {
+    if (events.length === 0) return;
+    for (const event of events) this.deps.export?.write(event);
+    const messages: BusMessage<GetEventsResponse>[] = events.map((value) => ({ key: eventKey(value), value }));
+    // Publishes are chained so batches reach the bus in kernel order even if a transport is slow.
+    this.pending = this.pending
+      .then(() => this.deps.bus.publish(Topic.eventsRaw, messages))
+      .then(
+        () => void (this.published += messages.length),
+        () => void (this.failedEvents += messages.length),
+      );
+  }
+}
+
+function emptyKernelStats(): ProcessEventSourceStats {
+  return { received: 0, lostKernel: 0, lostKernelByKind: { exec: 0, fork: 0, exit: 0 }, droppedUserspace: 0, batches: 0, malformed: 0, procMapFull: 0 };
+}
