@@ -1,0 +1,113 @@
+/**
+ * Process lifecycle events as the kernel reports them, decoded from the ring buffer.
+ * This is the contract between the BPF programs (bpf/process.bpf.c, struct layouts in
+ * bpf/vigil_events.h) and everything in user space that builds Tetragon-shaped events.
+ *
+ * Times: `ktime` values are CLOCK_BOOTTIME nanoseconds (bpf_ktime_get_boot_ns), the clock
+ * /proc/<pid>/stat's starttime is measured on, so processes seeded from /proc and processes
+ * seen exec'ing share one time base. A process's identity is (pid, ktime): exec_id is
+ * base64("node:ktime:pid").
+ */
+
+/** Flags Tetragon reports on a process: one definition, in @vigil/events (the kernel sets the same bits). */
+export { ProcessFlag, type ProcessFlagName } from '@vigil/events';
+
+/** Namespace inode numbers of a task (0 where the kernel lacks that namespace kind). */
+export interface RawNamespaces {
+  uts: number;
+  ipc: number;
+  mnt: number;
+  pid: number;
+  pidForChildren: number;
+  net: number;
+  time: number;
+  timeForChildren: number;
+  cgroup: number;
+  user: number;
+}
+
+/** Capability sets as 64-bit masks (bit N = capability N, as in linux/capability.h). */
+export interface RawCapabilities {
+  permitted: bigint;
+  effective: bigint;
+  inheritable: bigint;
+}
+
+export interface RawCredentials {
+  uid: number;
+  euid: number;
+  suid: number;
+  fsuid: number;
+  gid: number;
+  egid: number;
+  sgid: number;
+  fsgid: number;
+  /** loginuid; 4294967295 when unset. */
+  auid: number;
+}
+
+/** A successful execve/execveat (sched_process_exec). */
+export interface RawExecEvent {
+  kind: 'exec';
+  /** Event time and the process's new identity time (CLOCK_BOOTTIME ns). */
+  ktime: bigint;
+  pid: number;
+  tid: number;
+  /** real_parent's tgid. */
+  ppid: number;
+  /** real_parent's identity ktime as the kernel tracked it; 0n when the kernel never saw it (started before us). */
+  parentKtime: bigint;
+  creds: RawCredentials;
+  /** Absolute path of the executed binary (from the kernel's dentry/mount walk). */
+  binary: string;
+  /** argv[1..], in order (argv[0] is `binary`'s caller-chosen name, kept as `argv0`). */
+  args: string[];
+  argv0: string;
+  cwd: string;
+  cgroupId: bigint;
+  /** Path of the task's cgroup v2 node relative to the cgroup2 root, e.g. "/kubepods/pod…/abc". */
+  cgroupPath: string;
+  ns: RawNamespaces;
+  caps: RawCapabilities;
+  /** Bitmask of ProcessFlag. */
+  flags: number;
+}
+
+/** A new process (fork/clone of a thread-group leader; threads are not processes). */
+export interface RawForkEvent {
+  kind: 'fork';
+  /** The child's identity time (CLOCK_BOOTTIME ns). */
+  ktime: bigint;
+  pid: number;
+  tid: number;
+  ppid: number;
+  parentKtime: bigint;
+  flags: number;
+}
+
+/** The last thread of a process exited (sched_process_exit with group_dead). */
+export interface RawExitEvent {
+  kind: 'exit';
+  /** Event time (CLOCK_BOOTTIME ns). */
+  time: bigint;
+  /** Identity time of the exiting process (0n when the kernel never saw it start). */
+  ktime: bigint;
+  pid: number;
+  tid: number;
+  /** Exit status as wait(2) sees it: code in bits 8..15, terminating signal in bits 0..6. */
+  status: number;
+  flags: number;
+}
+
+export type RawProcessEvent = RawExecEvent | RawForkEvent | RawExitEvent;
+
+/** Exit code when the process called exit(), else undefined. */
+export function exitCodeOf(status: number): number | undefined {
+  return (status & 0x7f) === 0 ? (status >> 8) & 0xff : undefined;
+}
+
+/** Terminating signal number when the process was killed by a signal, else undefined. */
+export function exitSignalOf(status: number): number | undefined {
+  const sig = status & 0x7f;
+  return sig === 0 ? undefined : sig;
+}
