@@ -15,12 +15,14 @@ const root = import.meta.dirname;
 
 /**
  * One vitest configuration for every project. Besides the console reporter, each run writes
- * reports/vitest/<package name>.<lane>.json (the nx project name): scripts/test sums those into the closing
+ * reports/vitest/<package name>.<lane>[@kernel].json (the nx project name): scripts/test sums those into the closing
  * "N passed, N failed" line, and nx restores them with a cached result.
  */
 export function vigilVitestConfig(overrides: ViteUserConfig['test'] = {}) {
   const projectName = (JSON.parse(fs.readFileSync('package.json', 'utf8')) as { name: string }).name;
   const lane = (process.env['VIGIL_TEST_LANE'] ?? 'unit') as Lane;
+  // Inside the kernel-matrix VMs (scripts/vm/run sets VIGIL_KERNEL) each kernel gets its own report.
+  const report = process.env['VIGIL_KERNEL'] ? `${lane}@${process.env['VIGIL_KERNEL']}` : lane;
   const include = lane === 'kernel' ? ['test/kernel/**/*.test.ts'] : ['test/**/*.test.ts'];
   const exclude = lane === 'kernel' ? [] : ['test/kernel/**'];
   return defineConfig({
@@ -32,7 +34,7 @@ export function vigilVitestConfig(overrides: ViteUserConfig['test'] = {}) {
       hookTimeout: 60_000,
       // Kernel tests load BPF and fork thousands of processes: one file at a time.
       fileParallelism: lane !== 'kernel',
-      reporters: ['default', ['json', { outputFile: path.join(root, 'reports', 'vitest', `${projectName}.${lane}.json`) }]],
+      reporters: ['default', ['json', { outputFile: path.join(root, 'reports', 'vitest', `${projectName}.${report}.json`) }]],
       ...overrides,
     },
   });
