@@ -34,7 +34,10 @@ export function vigilVitestConfig(overrides: ViteUserConfig['test'] = {}) {
       hookTimeout: 60_000,
       // Kernel tests load BPF and fork thousands of processes: one file at a time.
       fileParallelism: lane !== 'kernel',
-      reporters: ['default', ['json', { outputFile: path.join(root, 'reports', 'vitest', `${projectName}.${report}.json`) }]],
+      reporters: [
+        'default',
+        ['json', { outputFile: path.join(root, 'reports', 'vitest', `${projectName}.${report}.json`) }],
+      ],
       ...overrides,
     },
   });

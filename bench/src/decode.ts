@@ -35,14 +35,22 @@ function timeIt(fn: () => void, reps: number): number {
 export function decodeBench(options: { events: number; batch: number; reps: number }): BenchResult {
   const records = Array.from({ length: options.events }, (_, i) => sampleRecord(i));
   const batches: Buffer[] = [];
-  for (let i = 0; i < records.length; i += options.batch) batches.push(frameRecords(records.slice(i, i + options.batch)));
+  for (let i = 0; i < records.length; i += options.batch)
+    batches.push(frameRecords(records.slice(i, i + options.batch)));
   const bytes = batches.reduce((s, b) => s + b.length, 0);
   const decoded = batches.flatMap((b) => decodeProcessBatch(b).events);
-  const jsonBatches = batches.map((b) => decodeProcessBatch(b).events.map((e) => JSON.stringify(e, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))).join('\n'));
+  const jsonBatches = batches.map((b) =>
+    decodeProcessBatch(b)
+      .events.map((e) => JSON.stringify(e, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)))
+      .join('\n'),
+  );
 
   let sink = 0;
   const decode = timeIt(() => batches.forEach((b) => (sink += decodeProcessBatch(b).events.length)), options.reps);
-  const json = timeIt(() => jsonBatches.forEach((j) => j.split('\n').forEach((line) => (sink += (JSON.parse(line) as object) ? 1 : 0))), options.reps);
+  const json = timeIt(
+    () => jsonBatches.forEach((j) => j.split('\n').forEach((line) => (sink += (JSON.parse(line) as object) ? 1 : 0))),
+    options.reps,
+  );
   const copy = timeIt(() => batches.forEach((b) => (sink += Buffer.from(b).length)), options.reps);
   if (sink === 0 || decoded.length !== options.events) throw new Error('decode benchmark lost events');
 

@@ -29,7 +29,12 @@ async function withVigil(execloop: string, n: number, w: number): Promise<Run> {
   let captured = 0;
   let last = 0;
   const pipeline = new ProcessPipeline({
-    cache: new ProcessCache({ nodeName: 'bench', clock: BootClock.calibrate(), hostNamespaces: hostNamespaces(), procFallback: (pid) => readProcess(pid) }),
+    cache: new ProcessCache({
+      nodeName: 'bench',
+      clock: BootClock.calibrate(),
+      hostNamespaces: hostNamespaces(),
+      procFallback: (pid) => readProcess(pid),
+    }),
     bus: new InProcessBus(),
     openSource: (onEvents) =>
       ProcessEventSource.open({
@@ -47,7 +52,12 @@ async function withVigil(execloop: string, n: number, w: number): Promise<Run> {
   await waitUntil(() => captured >= n, 10_000);
   const stats = pipeline.stats();
   await pipeline.close();
-  return { ...r, captured, lost: stats.kernel.lostKernel + stats.kernel.droppedUserspace, captureSeconds: (last - start) / 1000 };
+  return {
+    ...r,
+    captured,
+    lost: stats.kernel.lostKernel + stats.kernel.droppedUserspace,
+    captureSeconds: (last - start) / 1000,
+  };
 }
 
 /** libbpf-tools' execsnoop (C, libbpf, CO-RE): the C baseline for capture overhead. */
@@ -76,7 +86,11 @@ async function withExecsnoop(execloop: string, n: number, w: number): Promise<Ru
   return { ...r, captured: pids.size, lost: n - pids.size, captureSeconds: r.seconds };
 }
 
-export async function execCaptureBench(options: { execs: number; workers: number; rounds: number }): Promise<BenchResult> {
+export async function execCaptureBench(options: {
+  execs: number;
+  workers: number;
+  rounds: number;
+}): Promise<BenchResult> {
   const execloop = prepareExecLoop();
   const modes = { 'no agent': withoutAgent, Vigil: withVigil, 'execsnoop (libbpf-tools)': withExecsnoop };
   const runs: Record<string, Run[]> = { 'no agent': [], Vigil: [], 'execsnoop (libbpf-tools)': [] };
@@ -86,14 +100,23 @@ export async function execCaptureBench(options: { execs: number; workers: number
     for (const mode of order) {
       const run = await modes[mode as keyof typeof modes](execloop, options.execs, options.workers);
       runs[mode]!.push(run);
-      console.error(`  exec capture, round ${round + 1}: ${mode}: ${fmt(run.rate, 0)} execs/s, captured ${run.captured}/${run.execs}`);
+      console.error(
+        `  exec capture, round ${round + 1}: ${mode}: ${fmt(run.rate, 0)} execs/s, captured ${run.captured}/${run.execs}`,
+      );
     }
   }
   const base = median(runs['no agent']!.map((r) => r.rate));
   const rows = Object.entries(runs).map(([mode, rs]) => {
     const rate = median(rs.map((r) => r.rate));
     const captured = Math.min(...rs.map((r) => r.captured));
-    return [mode, fmt(rate, 0), fmt(rate / base, 3), `${captured}/${options.execs}`, Math.max(...rs.map((r) => r.lost)), fmt(median(rs.map((r) => r.execs / r.captureSeconds)), 0)];
+    return [
+      mode,
+      fmt(rate, 0),
+      fmt(rate / base, 3),
+      `${captured}/${options.execs}`,
+      Math.max(...rs.map((r) => r.lost)),
+      fmt(median(rs.map((r) => r.execs / r.captureSeconds)), 0),
+    ];
   });
   const vigil = median(runs['Vigil']!.map((r) => r.rate)) / base;
   const snoop = median(runs['execsnoop (libbpf-tools)']!.map((r) => r.rate)) / base;
@@ -104,7 +127,14 @@ export async function execCaptureBench(options: { execs: number; workers: number
       `with Vigil's node path in the benchmark process (BPF → ring buffer → native reader thread → decode → process cache → bus), ` +
       `and with Debian's libbpf-tools \`execsnoop\` printing to a pipe; ${options.rounds} rounds in rotating order, medians. ` +
       '"captured" is the fewest marker execs seen by the consumer in any round; "capture rate" is execs per second from the first exec to the last event handled in JS.',
-    columns: ['mode', 'execs/s (median)', 'ratio to no agent', 'captured (worst round)', 'lost (worst round)', 'capture rate, events/s'],
+    columns: [
+      'mode',
+      'execs/s (median)',
+      'ratio to no agent',
+      'captured (worst round)',
+      'lost (worst round)',
+      'capture rate, events/s',
+    ],
     rows,
     summary: `Vigil keeps ${fmt(vigil * 100, 1)}% of the machine's exec rate (execsnoop: ${fmt(snoop * 100, 1)}%) and captures every exec`,
   };

@@ -14,7 +14,11 @@ async function main(): Promise<void> {
   console.error('bench: decode throughput');
   results.push(decodeBench({ events: 200_000, batch: 512, reps: 5 }));
   console.error('bench: process cache memory');
-  const memory = execFileSync(process.execPath, ['--expose-gc', path.join(__dirname, 'cache-memory-main.js'), '65536'], { encoding: 'utf8' });
+  const memory = execFileSync(
+    process.execPath,
+    ['--expose-gc', path.join(__dirname, 'cache-memory-main.js'), '65536'],
+    { encoding: 'utf8' },
+  );
   results.push(JSON.parse(memory) as BenchResult);
   console.error('bench: exec capture (no agent / Vigil / execsnoop)');
   results.push(

@@ -18,7 +18,8 @@ export function median(values: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-export const fmt = (n: number, digits = 2) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+export const fmt = (n: number, digits = 2) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 function table(r: BenchResult): string {
   const head = `| ${r.columns.join(' | ')} |\n|${r.columns.map(() => '---').join('|')}|`;
@@ -26,7 +27,10 @@ function table(r: BenchResult): string {
 }
 
 /** Writes BENCHMARKS.md at the repository root: machine, command, and every result. */
-export function writeReport(results: BenchResult[], file = path.resolve(__dirname, '..', '..', 'BENCHMARKS.md')): string {
+export function writeReport(
+  results: BenchResult[],
+  file = path.resolve(__dirname, '..', '..', 'BENCHMARKS.md'),
+): string {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const text = [
     '# Vigil benchmarks',

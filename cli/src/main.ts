@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '@vigil/config';
 import { registerConfigCommand } from './commands/config';
+import { registerProbeCommand } from './commands/probe';
 import { registerRunCommand } from './commands/run';
 import { registerVersionCommand } from './commands/version';
 import { EXIT } from './exit-codes';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerRunCommand(program);
   registerVersionCommand(program);
   registerConfigCommand(program);
+  registerProbeCommand(program);
   return program;
 }
 

@@ -80,13 +80,23 @@ export async function resolveTestServices(): Promise<TestServices> {
   const noop = async () => {};
   if (process.env['VIGIL_KAFKA_BROKERS'] && process.env['VIGIL_CLICKHOUSE_URL']) {
     const config = loadConfig(baseSchema);
-    return { kafkaBrokers: config.kafka.brokers, clickhouseUrl: config.clickhouse.url, source: 'environment', stop: noop };
+    return {
+      kafkaBrokers: config.kafka.brokers,
+      clickhouseUrl: config.clickhouse.url,
+      source: 'environment',
+      stop: noop,
+    };
   }
   if (await containerRuntimeAvailable()) return startContainers();
   const recorded = readEndpointsFile();
   if (recorded) {
     const config = loadConfig(baseSchema, { env: recorded });
-    return { kafkaBrokers: config.kafka.brokers, clickhouseUrl: config.clickhouse.url, source: 'scripts/services', stop: noop };
+    return {
+      kafkaBrokers: config.kafka.brokers,
+      clickhouseUrl: config.clickhouse.url,
+      source: 'scripts/services',
+      stop: noop,
+    };
   }
   throw new Error(
     'no Kafka/ClickHouse for integration tests — fix: run `scripts/services up` first (scripts/test does it), ' +

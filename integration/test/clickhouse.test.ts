@@ -4,7 +4,15 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 const ROWS = 100_000;
 const NODES = ['node-a', 'node-b', 'node-c', 'node-d', 'node-e'];
-const BINARIES = ['/usr/bin/bash', '/usr/bin/curl', '/usr/bin/cat', '/usr/sbin/sshd', '/usr/bin/python3', '/usr/bin/node', '/bin/sh'];
+const BINARIES = [
+  '/usr/bin/bash',
+  '/usr/bin/curl',
+  '/usr/bin/cat',
+  '/usr/sbin/sshd',
+  '/usr/bin/python3',
+  '/usr/bin/node',
+  '/bin/sh',
+];
 
 interface Row {
   day: string;
@@ -54,10 +62,17 @@ describe('real ClickHouse server', () => {
     });
     const rows = Array.from({ length: ROWS }, (_, i) => makeRow(i));
     for (let start = 0; start < ROWS; start += 25_000) {
-      await client.insert({ table: `${database}.execs`, values: rows.slice(start, start + 25_000), format: 'JSONEachRow' });
+      await client.insert({
+        table: `${database}.execs`,
+        values: rows.slice(start, start + 25_000),
+        format: 'JSONEachRow',
+      });
     }
 
-    const total = await client.query({ query: `SELECT count() AS n, sum(duration_ns) AS total, uniqExact(pid) AS pids FROM ${database}.execs`, format: 'JSONEachRow' });
+    const total = await client.query({
+      query: `SELECT count() AS n, sum(duration_ns) AS total, uniqExact(pid) AS pids FROM ${database}.execs`,
+      format: 'JSONEachRow',
+    });
     const [summary] = await total.json<{ n: string; total: string; pids: string }>();
     const expectedTotal = rows.reduce((s, r) => s + BigInt(r.duration_ns), 0n);
     expect(Number(summary!.n)).toBe(ROWS);
@@ -80,7 +95,10 @@ describe('real ClickHouse server', () => {
       expect({ n: Number(g.n), last: g.last }).toEqual(expected.get(`${g.node} ${g.binary}`));
     }
 
-    const perDay = await client.query({ query: `SELECT count() AS days FROM (SELECT day FROM ${database}.execs GROUP BY day)`, format: 'JSONEachRow' });
+    const perDay = await client.query({
+      query: `SELECT count() AS days FROM (SELECT day FROM ${database}.execs GROUP BY day)`,
+      format: 'JSONEachRow',
+    });
     expect(Number((await perDay.json<{ days: string }>())[0]!.days)).toBe(28);
   });
 });

@@ -11,7 +11,9 @@ declare module 'vitest' {
 /** Finds (or starts) Kafka and ClickHouse once for the whole run. */
 export default async function setup(project: TestProject) {
   const services = await resolveTestServices();
-  console.log(`integration: Kafka ${services.kafkaBrokers.join(',')} and ClickHouse ${services.clickhouseUrl} (${services.source})`);
+  console.log(
+    `integration: Kafka ${services.kafkaBrokers.join(',')} and ClickHouse ${services.clickhouseUrl} (${services.source})`,
+  );
   project.provide('kafkaBrokers', services.kafkaBrokers);
   project.provide('clickhouseUrl', services.clickhouseUrl);
   return () => services.stop();

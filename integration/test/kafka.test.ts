@@ -16,7 +16,10 @@ describe('real Kafka broker', () => {
   beforeAll(async () => {
     admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: true });
+    await admin.createTopics({
+      topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
   });
 
   afterAll(async () => {
@@ -55,9 +58,11 @@ describe('real Kafka broker', () => {
           eachMessage: async ({ partition, message }) => {
             const { id, key, seq } = JSON.parse(message.value!.toString()) as { id: number; key: number; seq: number };
             const offset = BigInt(message.offset);
-            if ((lastOffset.get(partition) ?? -1n) >= offset) violations.push(`partition ${partition} offset ${offset} not increasing`);
+            if ((lastOffset.get(partition) ?? -1n) >= offset)
+              violations.push(`partition ${partition} offset ${offset} not increasing`);
             lastOffset.set(partition, offset);
-            if ((lastSeqPerKey.get(key) ?? -1) + 1 !== seq) violations.push(`key ${key}: seq ${seq} after ${lastSeqPerKey.get(key)}`);
+            if ((lastSeqPerKey.get(key) ?? -1) + 1 !== seq)
+              violations.push(`key ${key}: seq ${seq} after ${lastSeqPerKey.get(key)}`);
             lastSeqPerKey.set(key, seq);
             if ((keyPartition.get(key) ?? partition) !== partition) violations.push(`key ${key} on two partitions`);
             keyPartition.set(key, partition);

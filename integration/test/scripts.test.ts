@@ -76,7 +76,9 @@ describe('scripts/services', () => {
       expect(up.status).toBe(1);
       const lines = up.stderr.trim().split('\n');
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(/clickhouse cannot start: 127\.0\.0\.1:28123 is already in use by .*node.* — fix: .*VIGIL_CLICKHOUSE_HTTP_PORT=28223/);
+      expect(lines[0]).toMatch(
+        /clickhouse cannot start: 127\.0\.0\.1:28123 is already in use by .*node.* — fix: .*VIGIL_CLICKHOUSE_HTTP_PORT=28223/,
+      );
       expect(processesMentioning(dir)).toEqual([]);
     } finally {
       server.close();
@@ -88,7 +90,9 @@ describe('scripts/setup', () => {
   it('refuses to run without root, in one line', () => {
     const res = sh('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', SETUP], {});
     expect(res.status).toBe(1);
-    expect(res.stderr.trim().split('\n')).toEqual(['vigil setup: must run as root (it installs Debian packages) — fix: run it as root: sudo scripts/setup']);
+    expect(res.stderr.trim().split('\n')).toEqual([
+      'vigil setup: must run as root (it installs Debian packages) — fix: run it as root: sudo scripts/setup',
+    ]);
   });
 
   it('says in one line that Maven Central is unreachable, and how to fix it', () => {
@@ -102,7 +106,9 @@ describe('scripts/setup', () => {
       expect(res.status).toBe(1);
       const lines = res.stderr.trim().split('\n');
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(/^vigil setup: Maven cannot reach Maven Central to fetch org\.apache\.kafka:kafka_2\.13:3\.9\.\d+ — fix: check network access/);
+      expect(lines[0]).toMatch(
+        /^vigil setup: Maven cannot reach Maven Central to fetch org\.apache\.kafka:kafka_2\.13:3\.9\.\d+ — fix: check network access/,
+      );
       expect(fs.existsSync(path.join(cache, 'kafka-3.9.1', 'libs'))).toBe(false);
     } finally {
       fs.rmSync(cache, { recursive: true, force: true });

@@ -6,7 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 const dir = path.resolve(import.meta.dirname, '..', '..', 'reports', 'vitest');
-const files = fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true }).filter((f) => String(f).endsWith('.json')) : [];
+const files = fs.existsSync(dir)
+  ? fs.readdirSync(dir, { recursive: true }).filter((f) => String(f).endsWith('.json'))
+  : [];
 let passed = 0;
 let failed = 0;
 let skipped = 0;
@@ -34,6 +36,9 @@ if (crashes > 0 && failed === 0) failed = crashes;
 
 const width = Math.max(24, ...rows.map((r) => String(r[0]).length));
 console.log(`\n${'suite'.padEnd(width)}  passed  failed  skipped`);
-for (const [name, p, f, s] of rows) console.log(`${String(name).padEnd(width)}  ${String(p).padStart(6)}  ${String(f).padStart(6)}  ${String(s).padStart(7)}`);
+for (const [name, p, f, s] of rows)
+  console.log(
+    `${String(name).padEnd(width)}  ${String(p).padStart(6)}  ${String(f).padStart(6)}  ${String(s).padStart(7)}`,
+  );
 console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed > 0 ? 1 : 0);

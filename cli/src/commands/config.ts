@@ -16,7 +16,9 @@ export function registerConfigCommand(program: Command): void {
     .description('list every setting with its environment variable, default and meaning')
     .action(() => {
       for (const f of describeSchema(baseSchema)) {
-        console.log(`${f.path.padEnd(22)} ${(f.env ?? '').padEnd(26)} ${JSON.stringify(f.default).padEnd(28)} ${f.doc}`);
+        console.log(
+          `${f.path.padEnd(22)} ${(f.env ?? '').padEnd(26)} ${JSON.stringify(f.default).padEnd(28)} ${f.doc}`,
+        );
       }
     });
 }

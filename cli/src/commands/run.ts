@@ -2,7 +2,12 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { Command } from 'commander';
 import { Topic, InProcessBus } from '@vigil/bus';
-import { CollectorModule, ProcessPipelineProvider, type collectorSchema, type ProcessPipelineStats } from '@vigil/collector';
+import {
+  CollectorModule,
+  ProcessPipelineProvider,
+  type collectorSchema,
+  type ProcessPipelineStats,
+} from '@vigil/collector';
 import type { ConfigOf } from '@vigil/config';
 import { formatCompact, type GetEventsResponse } from '@vigil/events';
 import { VIGIL_CONFIG } from '@vigil/service-kit';
@@ -43,17 +48,24 @@ async function runNode(opts: RunOptions): Promise<void> {
   const color = opts.color && process.stdout.isTTY === true;
   bus.subscribe<GetEventsResponse>(Topic.eventsRaw, 'terminal', (batch) => {
     if (opts.output === 'none') return;
-    const lines = batch.map((m) => (opts.output === 'json' ? JSON.stringify(m.value) : formatCompact(m.value, { color }))).filter(Boolean);
+    const lines = batch
+      .map((m) => (opts.output === 'json' ? JSON.stringify(m.value) : formatCompact(m.value, { color })))
+      .filter(Boolean);
     if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
   });
 
-  const app = await NestFactory.create(CollectorModule.register({ bus }), { logger: ['error', 'warn'], abortOnError: false });
+  const app = await NestFactory.create(CollectorModule.register({ bus }), {
+    logger: ['error', 'warn'],
+    abortOnError: false,
+  });
   const config = app.get<ConfigOf<typeof collectorSchema>>(VIGIL_CONFIG);
   await app.listen(config.http.port, config.http.host);
   // Events go to stdout; everything about Vigil itself goes to stderr, so stdout can be piped.
   const note = (line: string) => process.stderr.write(`vigil: ${line}\n`);
   const started = app.get(ProcessPipelineProvider).pipeline.stats();
-  note(`observing this node: ${started.seeded} processes running, status and health on ${await app.getUrl()} (/status, /healthz, /readyz)`);
+  note(
+    `observing this node: ${started.seeded} processes running, status and health on ${await app.getUrl()} (/status, /healthz, /readyz)`,
+  );
   note(config.collector.exportFile ? `JSON export: ${config.collector.exportFile}` : 'JSON export disabled');
 
   await new Promise<void>((resolve) => {

@@ -14,7 +14,15 @@ export function registerVersionCommand(program: Command): void {
     .description('print the Vigil version, Node version and kernel release')
     .option('-o, --output <format>', 'text or json', 'text')
     .action((opts: { output: string }) => {
-      const info = { vigil: vigilVersion(), node: process.versions.node, kernel: require('node:os').release() as string };
-      console.log(opts.output === 'json' ? JSON.stringify(info) : `vigil ${info.vigil} (node ${info.node}, kernel ${info.kernel})`);
+      const info = {
+        vigil: vigilVersion(),
+        node: process.versions.node,
+        kernel: require('node:os').release() as string,
+      };
+      console.log(
+        opts.output === 'json'
+          ? JSON.stringify(info)
+          : `vigil ${info.vigil} (node ${info.node}, kernel ${info.kernel})`,
+      );
     });
 }

@@ -9,7 +9,9 @@ const canRunBpf = process.getuid?.() === 0 && fs.existsSync('/sys/fs/bpf');
 if (!canRunBpf) console.warn('SKIPPED vigil run kernel test: needs root and BPF (run as root on Linux)');
 
 interface Event {
-  process_exec?: { process: { pid: number; binary: string; arguments?: string; exec_id: string; parent_exec_id?: string } };
+  process_exec?: {
+    process: { pid: number; binary: string; arguments?: string; exec_id: string; parent_exec_id?: string };
+  };
   process_exit?: { process: { pid: number; exec_id: string }; status?: number };
 }
 
@@ -34,7 +36,9 @@ describe.skipIf(!canRunBpf)('vigil run (real kernel)', () => {
       .map((l) => JSON.parse(l) as Event);
 
   beforeAll(async () => {
-    child = spawn(process.execPath, [CLI, 'run', '-o', 'json'], { env: { ...process.env, VIGIL_EXPORT_FILE: exportFile, VIGIL_HTTP_PORT: '0' } });
+    child = spawn(process.execPath, [CLI, 'run', '-o', 'json'], {
+      env: { ...process.env, VIGIL_EXPORT_FILE: exportFile, VIGIL_HTTP_PORT: '0' },
+    });
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     await waitFor(() => stderr.includes('observing this node'), 'start-up');
@@ -58,12 +62,18 @@ describe.skipIf(!canRunBpf)('vigil run (real kernel)', () => {
     expect(parent?.process_exec?.process.pid).toBe(process.pid);
     const exit = events().find((e) => e.process_exit?.process.pid === pid)!.process_exit!;
     expect(exit.status).toBe(3);
-    await waitFor(() => fs.existsSync(exportFile) && fs.readFileSync(exportFile, 'utf8').includes(exit.process.exec_id), 'the export file');
+    await waitFor(
+      () => fs.existsSync(exportFile) && fs.readFileSync(exportFile, 'utf8').includes(exit.process.exec_id),
+      'the export file',
+    );
   });
 
   it('reports its counters on /status with nothing lost', async () => {
     const url = /status and health on (http:\/\/[^ ]+) /.exec(stderr)![1];
-    const status = (await (await fetch(`${url}/status`)).json()) as { kernel: { lostKernel: number; droppedUserspace: number; received: number }; seeded: number };
+    const status = (await (await fetch(`${url}/status`)).json()) as {
+      kernel: { lostKernel: number; droppedUserspace: number; received: number };
+      seeded: number;
+    };
     expect(status.kernel.lostKernel).toBe(0);
     expect(status.kernel.droppedUserspace).toBe(0);
     expect(status.kernel.received).toBeGreaterThan(0);
@@ -74,7 +84,9 @@ describe.skipIf(!canRunBpf)('vigil run (real kernel)', () => {
     child.kill('SIGINT');
     await waitFor(() => child.exitCode !== null, 'exit');
     expect(child.exitCode).toBe(0);
-    expect(stderr).toMatch(/stopped: \d+ kernel events, \d+ published, \d+ seeded from \/proc; lost in kernel 0, dropped in user space 0/);
+    expect(stderr).toMatch(
+      /stopped: \d+ kernel events, \d+ published, \d+ seeded from \/proc; lost in kernel 0, dropped in user space 0/,
+    );
     const progs = spawnSync('bpftool', ['prog', 'show'], { encoding: 'utf8' }).stdout;
     const ours = progs.split('\n').filter((l) => /name vigil_(exec|fork|exit|free)_/.test(l));
     expect(ours).toEqual([]);

@@ -52,7 +52,9 @@ export function encodeExecRecord(e: ExecRecordInput): Buffer {
   b.writeBigUInt64LE(caps.inheritable, EXEC.cap_inheritable);
   (e.ids ?? [0, 0, 0, 0, 0, 0, 0, 0]).forEach((v, i) => b.writeUInt32LE(v, EXEC.uid + 4 * i));
   b.writeUInt32LE(e.auid ?? 0xffffffff, EXEC.auid);
-  (e.ns ?? Array.from({ length: 10 }, (_, i) => 4026531835 + i)).forEach((v, i) => b.writeUInt32LE(v, EXEC.ns_uts + 4 * i));
+  (e.ns ?? Array.from({ length: 10 }, (_, i) => 4026531835 + i)).forEach((v, i) =>
+    b.writeUInt32LE(v, EXEC.ns_uts + 4 * i),
+  );
   b.writeUInt16LE(bin.length, EXEC.binary_len);
   b.writeUInt16LE(args.length, EXEC.args_len);
   b.writeUInt16LE(cwd.length, EXEC.cwd_len);

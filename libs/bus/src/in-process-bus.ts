@@ -45,7 +45,14 @@ export class InProcessBus implements EventBus {
   }
 
   subscribe<T>(topic: TopicName, consumer: string, handler: BatchHandler<T>): () => void {
-    const sub: Subscriber = { id: `${topic}/${consumer}`, handler: handler as BatchHandler<unknown>, queue: [], queued: 0, running: false, idle: [] };
+    const sub: Subscriber = {
+      id: `${topic}/${consumer}`,
+      handler: handler as BatchHandler<unknown>,
+      queue: [],
+      queued: 0,
+      running: false,
+      idle: [],
+    };
     const subs = this.topics.get(topic) ?? [];
     subs.push(sub);
     this.topics.set(topic, subs);

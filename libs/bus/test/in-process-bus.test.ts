@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { InProcessBus, Topic, type BusMessage } from '../src';
 
-const msgs = (from: number, n: number): BusMessage<number>[] => Array.from({ length: n }, (_, i) => ({ key: `k${(from + i) % 3}`, value: from + i }));
+const msgs = (from: number, n: number): BusMessage<number>[] =>
+  Array.from({ length: n }, (_, i) => ({ key: `k${(from + i) % 3}`, value: from + i }));
 
 describe('InProcessBus', () => {
   it('delivers every batch to every consumer in publish order, after publish returns', async () => {

@@ -29,9 +29,11 @@ function field<T>(kind: string, opts: FieldOptions<T>, parse: (raw: unknown) => 
 
 export function string(opts: FieldOptions<string> & { pattern?: RegExp }): Field<string> {
   return field('string', opts, (raw) => {
-    if (typeof raw !== 'string' && typeof raw !== 'number') throw new FieldError(`expected a string, got ${describe(raw)}`);
+    if (typeof raw !== 'string' && typeof raw !== 'number')
+      throw new FieldError(`expected a string, got ${describe(raw)}`);
     const s = String(raw);
-    if (opts.pattern && !opts.pattern.test(s)) throw new FieldError(`expected a value matching ${opts.pattern}, got ${describe(raw)}`);
+    if (opts.pattern && !opts.pattern.test(s))
+      throw new FieldError(`expected a value matching ${opts.pattern}, got ${describe(raw)}`);
     return s;
   });
 }
@@ -72,14 +74,34 @@ export function oneOf<const V extends string>(values: readonly V[], opts: FieldO
 
 /** Byte sizes: a number of bytes or a string such as "64MiB", "512k", "1G". */
 export function bytes(opts: FieldOptions<number> & { min?: number; powerOfTwo?: boolean }): Field<number> {
-  const units: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
+  const units: Record<string, number> = {
+    '': 1,
+    b: 1,
+    k: 1024,
+    kb: 1024,
+    kib: 1024,
+    m: 1024 ** 2,
+    mb: 1024 ** 2,
+    mib: 1024 ** 2,
+    g: 1024 ** 3,
+    gb: 1024 ** 3,
+    gib: 1024 ** 3,
+  };
   return field('bytes', opts, (raw) => {
-    const m = typeof raw === 'number' ? [String(raw), String(raw), ''] : typeof raw === 'string' ? /^\s*(\d+)\s*([a-zA-Z]*)\s*$/.exec(raw) : null;
+    const m =
+      typeof raw === 'number'
+        ? [String(raw), String(raw), '']
+        : typeof raw === 'string'
+          ? /^\s*(\d+)\s*([a-zA-Z]*)\s*$/.exec(raw)
+          : null;
     const unit = m ? units[(m[2] ?? '').toLowerCase()] : undefined;
-    if (!m || unit === undefined) throw new FieldError(`expected a size such as 1048576, "512KiB" or "64MiB", got ${describe(raw)}`);
+    if (!m || unit === undefined)
+      throw new FieldError(`expected a size such as 1048576, "512KiB" or "64MiB", got ${describe(raw)}`);
     const n = Number(m[1]) * unit;
-    if (!Number.isSafeInteger(n) || n < (opts.min ?? 0)) throw new FieldError(`expected a size of at least ${opts.min ?? 0} bytes, got ${describe(raw)}`);
-    if (opts.powerOfTwo && (n & (n - 1)) !== 0) throw new FieldError(`expected a power of two (e.g. "16MiB"), got ${describe(raw)} = ${n} bytes`);
+    if (!Number.isSafeInteger(n) || n < (opts.min ?? 0))
+      throw new FieldError(`expected a size of at least ${opts.min ?? 0} bytes, got ${describe(raw)}`);
+    if (opts.powerOfTwo && (n & (n - 1)) !== 0)
+      throw new FieldError(`expected a power of two (e.g. "16MiB"), got ${describe(raw)} = ${n} bytes`);
     return n;
   });
 }
@@ -87,11 +109,21 @@ export function bytes(opts: FieldOptions<number> & { min?: number; powerOfTwo?: 
 /** Comma-separated host:port list (env) or an array of "host:port" strings (file). */
 export function hostPorts(opts: FieldOptions<string[]>): Field<string[]> {
   return field('host:port list', opts, (raw) => {
-    const items = typeof raw === 'string' ? raw.split(',').map((s) => s.trim()).filter(Boolean) : Array.isArray(raw) ? raw : null;
-    if (!items || items.length === 0) throw new FieldError(`expected a non-empty list of host:port, got ${describe(raw)}`);
+    const items =
+      typeof raw === 'string'
+        ? raw
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : Array.isArray(raw)
+          ? raw
+          : null;
+    if (!items || items.length === 0)
+      throw new FieldError(`expected a non-empty list of host:port, got ${describe(raw)}`);
     return items.map((item) => {
       const m = typeof item === 'string' ? /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(item) : null;
-      if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new FieldError(`expected host:port, got ${describe(item)}`);
+      if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535)
+        throw new FieldError(`expected host:port, got ${describe(item)}`);
       return item as string;
     });
   });
@@ -106,7 +138,8 @@ export function url(opts: FieldOptions<string> & { protocols?: string[] }): Fiel
     } catch {
       throw new FieldError(`expected a URL, got ${describe(raw)}`);
     }
-    if (typeof raw !== 'string' || !protocols.includes(u.protocol)) throw new FieldError(`expected a ${protocols.join(' or ')} URL, got ${describe(raw)}`);
+    if (typeof raw !== 'string' || !protocols.includes(u.protocol))
+      throw new FieldError(`expected a ${protocols.join(' or ')} URL, got ${describe(raw)}`);
     return raw;
   });
 }

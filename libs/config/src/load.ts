@@ -59,7 +59,11 @@ function readFile(file: string): FileValues {
     throw new ConfigError(
       doc.errors.map((e) => {
         const pos = lines.linePos(e.pos[0]);
-        return { path: '(syntax)', source: `${file}:${pos.line}:${pos.col}`, reason: e.message.split('\n')[0] ?? e.message };
+        return {
+          path: '(syntax)',
+          source: `${file}:${pos.line}:${pos.col}`,
+          reason: e.message.split('\n')[0] ?? e.message,
+        };
       }),
     );
   }
@@ -84,12 +88,17 @@ export function loadConfig<S extends Schema>(schema: S, options: LoadOptions = {
   const walk = (section: Schema, node: Node | null | undefined, prefix: string): Record<string, unknown> => {
     const out: Record<string, unknown> = {};
     const fileMap = node && isMap(node) ? node : undefined;
-    if (node && !fileMap && file) problems.push({ path: prefix || '(root)', source: where(file, node), reason: 'expected a mapping' });
+    if (node && !fileMap && file)
+      problems.push({ path: prefix || '(root)', source: where(file, node), reason: 'expected a mapping' });
     for (const pair of fileMap?.items ?? []) {
       const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
       if (!(key in section) && file) {
         const known = Object.keys(section).join(', ');
-        problems.push({ path: prefix + key, source: where(file, pair.key as Node), reason: `unknown key (known here: ${known})` });
+        problems.push({
+          path: prefix + key,
+          source: where(file, pair.key as Node),
+          reason: `unknown key (known here: ${known})`,
+        });
       }
     }
     for (const [key, entry] of Object.entries(section)) {
@@ -109,7 +118,11 @@ export function loadConfig<S extends Schema>(schema: S, options: LoadOptions = {
         }
       };
       if (fileNode !== undefined && file) {
-        const raw = isScalar(fileNode) ? fileNode.value : isSeq(fileNode) || isMap(fileNode) ? fileNode.toJSON() : fileNode;
+        const raw = isScalar(fileNode)
+          ? fileNode.value
+          : isSeq(fileNode) || isMap(fileNode)
+            ? fileNode.toJSON()
+            : fileNode;
         attempt(raw, where(file, fileNode));
       }
       const envRaw = entry.env ? env[entry.env] : undefined;
@@ -125,7 +138,10 @@ export function loadConfig<S extends Schema>(schema: S, options: LoadOptions = {
 }
 
 /** Every field of a schema with its path, env var, default and doc: for --help and docs. */
-export function describeSchema(schema: Schema, prefix = ''): Array<{ path: string; env?: string; kind: string; default: unknown; doc: string }> {
+export function describeSchema(
+  schema: Schema,
+  prefix = '',
+): Array<{ path: string; env?: string; kind: string; default: unknown; doc: string }> {
   return Object.entries(schema).flatMap(([key, entry]) =>
     isField(entry)
       ? [{ path: prefix + key, env: entry.env, kind: entry.kind, default: entry.default, doc: entry.doc }]

@@ -39,7 +39,10 @@ describe('loadConfig', () => {
   });
 
   it('layers file under environment', () => {
-    const file = tmpFile('vigil.yaml', 'kafka:\n  brokers: ["k1:9092", "k2:9092"]\nspool:\n  maxBytes: 64MiB\nlog:\n  level: debug\n');
+    const file = tmpFile(
+      'vigil.yaml',
+      'kafka:\n  brokers: ["k1:9092", "k2:9092"]\nspool:\n  maxBytes: 64MiB\nlog:\n  level: debug\n',
+    );
     const cfg = loadConfig(schema, { env: { VIGIL_LOG_LEVEL: 'warn' }, file });
     expect(cfg.kafka.brokers).toEqual(['k1:9092', 'k2:9092']);
     expect(cfg.spool.maxBytes).toBe(64 * 1024 * 1024);
@@ -52,7 +55,9 @@ describe('loadConfig', () => {
   });
 
   it('names the env var and the reason for a bad environment value', () => {
-    const problems = problemsOf(() => loadConfig(schema, { env: { VIGIL_KAFKA_BROKERS: 'localhost', VIGIL_HTTP_PORT: '70000' } }));
+    const problems = problemsOf(() =>
+      loadConfig(schema, { env: { VIGIL_KAFKA_BROKERS: 'localhost', VIGIL_HTTP_PORT: '70000' } }),
+    );
     expect(problems).toEqual([
       { path: 'kafka.brokers', source: 'env VIGIL_KAFKA_BROKERS', reason: 'expected host:port, got "localhost"' },
       { path: 'http.port', source: 'env VIGIL_HTTP_PORT', reason: 'expected an integer in [0, 65535], got 70000' },
@@ -64,14 +69,22 @@ describe('loadConfig', () => {
     const problems = problemsOf(() => loadConfig(schema, { env: {}, file }));
     expect(problems).toEqual([
       { path: 'log.level', source: `${file}:2:10`, reason: 'expected one of error, warn, info, debug, got "loud"' },
-      { path: 'spool.maxBytes', source: `${file}:4:13`, reason: 'expected a size such as 1048576, "512KiB" or "64MiB", got "lots"' },
+      {
+        path: 'spool.maxBytes',
+        source: `${file}:4:13`,
+        reason: 'expected a size such as 1048576, "512KiB" or "64MiB", got "lots"',
+      },
     ]);
   });
 
   it('checks sizes that must be powers of two', () => {
     expect(loadConfig(schema, { env: { VIGIL_RING: '8MiB' } }).spool.ring).toBe(8 * 1024 * 1024);
     expect(problemsOf(() => loadConfig(schema, { env: { VIGIL_RING: '3MiB' } }))).toEqual([
-      { path: 'spool.ring', source: 'env VIGIL_RING', reason: 'expected a power of two (e.g. "16MiB"), got "3MiB" = 3145728 bytes' },
+      {
+        path: 'spool.ring',
+        source: 'env VIGIL_RING',
+        reason: 'expected a power of two (e.g. "16MiB"), got "3MiB" = 3145728 bytes',
+      },
     ]);
   });
 
@@ -97,7 +110,10 @@ describe('loadConfig', () => {
 
   it('lists every field for documentation', () => {
     const rows = describeSchema(schema);
-    expect(rows.find((r) => r.path === 'kafka.brokers')).toMatchObject({ env: 'VIGIL_KAFKA_BROKERS', kind: 'host:port list' });
+    expect(rows.find((r) => r.path === 'kafka.brokers')).toMatchObject({
+      env: 'VIGIL_KAFKA_BROKERS',
+      kind: 'host:port list',
+    });
     expect(rows).toHaveLength(13);
   });
 });

@@ -118,5 +118,13 @@ export class ProcessPipeline {
 }
 
 function emptyKernelStats(): ProcessEventSourceStats {
-  return { received: 0, lostKernel: 0, lostKernelByKind: { exec: 0, fork: 0, exit: 0 }, droppedUserspace: 0, batches: 0, malformed: 0, procMapFull: 0 };
+  return {
+    received: 0,
+    lostKernel: 0,
+    lostKernelByKind: { exec: 0, fork: 0, exit: 0 },
+    droppedUserspace: 0,
+    batches: 0,
+    malformed: 0,
+    procMapFull: 0,
+  };
 }

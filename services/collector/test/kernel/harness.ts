@@ -7,7 +7,11 @@ import { ProcessPipeline } from '../../src/process-pipeline';
 
 /** Kernel tests need root and BPF; elsewhere they are skipped with this reason, loudly. */
 export const kernelSkipReason =
-  process.getuid?.() !== 0 ? 'needs root' : !fs.existsSync('/sys/fs/bpf') ? 'needs BPF (/sys/fs/bpf missing)' : undefined;
+  process.getuid?.() !== 0
+    ? 'needs root'
+    : !fs.existsSync('/sys/fs/bpf')
+      ? 'needs BPF (/sys/fs/bpf missing)'
+      : undefined;
 if (kernelSkipReason) console.warn(`SKIPPED collector kernel tests: ${kernelSkipReason}`);
 
 export const NODE = 'test-node';

@@ -13,7 +13,9 @@ describe.skipIf(kernelSkipReason)('process edge cases through the collector pipe
   let sleepPid = 0;
 
   beforeAll(async () => {
-    sleepPid = await new Promise<number>((resolve) => before.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+    sleepPid = await new Promise<number>((resolve) =>
+      before.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))),
+    );
     // The fork is reported before the exec: wait until sleep really runs, so /proc shows it as sleep.
     while (fs.readlinkSync(`/proc/${sleepPid}/exe`) !== '/usr/bin/sleep') await new Promise((r) => setTimeout(r, 10));
     harness = startPipeline();
@@ -39,7 +41,10 @@ describe.skipIf(kernelSkipReason)('process edge cases through the collector pipe
   it('truncates long arguments safely and flags them', async () => {
     const long = Array.from({ length: 400 }, (_, i) => `argument-${i}-${'x'.repeat(20)}`);
     expect(spawnSync('/bin/true', ['long-args-marker', ...long]).status).toBe(0);
-    const exec = await harness.waitFor(() => harness.execOf((p) => p.arguments?.startsWith('long-args-marker ') === true), 'long-args exec');
+    const exec = await harness.waitFor(
+      () => harness.execOf((p) => p.arguments?.startsWith('long-args-marker ') === true),
+      'long-args exec',
+    );
     expect(exec.process.flags?.split(' ')).toContain('truncArgs');
     const shown = exec.process.arguments!.split(' ');
     expect(shown.length).toBeLessThan(long.length + 1);
@@ -76,7 +81,10 @@ describe.skipIf(kernelSkipReason)('process edge cases through the collector pipe
     fs.chmodSync(bin, 0o755);
     const res = spawnSync('/bin/sh', ['-c', `exec 3<${bin}; rm -r ${gone}; exec /proc/self/fd/3 unlinked-dir-marker`]);
     expect(res.status).toBe(0);
-    const exec = await harness.waitFor(() => harness.execOf((p) => p.arguments === 'unlinked-dir-marker'), 'unlinked-dir exec');
+    const exec = await harness.waitFor(
+      () => harness.execOf((p) => p.arguments === 'unlinked-dir-marker'),
+      'unlinked-dir exec',
+    );
     expect(exec.process.binary).toBe(bin);
   });
 
@@ -92,4 +100,3 @@ describe.skipIf(kernelSkipReason)('process edge cases through the collector pipe
     expect(ancestors[100]?.pid).toBe(process.pid);
   });
 });
-

@@ -29,7 +29,10 @@ describe.skipIf(kernelSkipReason)('process lifecycle through the collector pipel
     const marker = `lifecycle-${process.pid}`;
     // The target records its own namespace inodes, then exits 7. It runs as uid/gid 4321 in `dir`,
     // in a new cgroup-v2 child and new uts/ipc/mnt/pid/net/cgroup/time namespaces.
-    fs.writeFileSync(path.join(dir, 'target.sh'), `for n in ${NAMESPACES.join(' ')}; do readlink /proc/self/ns/$n; done > ns.txt; exit 7\n`);
+    fs.writeFileSync(
+      path.join(dir, 'target.sh'),
+      `for n in ${NAMESPACES.join(' ')}; do readlink /proc/self/ns/$n; done > ns.txt; exit 7\n`,
+    );
     const inner = `cd ${dir} && exec /bin/sh ./target.sh ${marker} 'two words'`;
     const launcher = spawn('/bin/sh', [
       '-c',
@@ -39,7 +42,10 @@ describe.skipIf(kernelSkipReason)('process lifecycle through the collector pipel
     const launcherExit = await new Promise<number | null>((resolve) => launcher.on('exit', resolve));
     expect(launcherExit).toBe(7);
 
-    const exec = await harness.waitFor(() => harness.execOf((p) => p.arguments?.includes(marker) === true && p.cwd === dir), 'the target exec');
+    const exec = await harness.waitFor(
+      () => harness.execOf((p) => p.arguments?.includes(marker) === true && p.cwd === dir),
+      'the target exec',
+    );
     const p = exec.process;
     const exit = await harness.waitFor(() => harness.exitOf(p.exec_id), 'the target exit');
     const unshare = harness.execOf((q) => q.pid === launcher.pid && q.binary === '/usr/bin/unshare');
@@ -47,7 +53,8 @@ describe.skipIf(kernelSkipReason)('process lifecycle through the collector pipel
 
     const loginuid = Number(fs.readFileSync('/proc/self/loginuid', 'utf8'));
     const recordedNs = fs.readFileSync(path.join(dir, 'ns.txt'), 'utf8').trim().split('\n');
-    const inum = (n: string) => Number(/\[(\d+)\]/.exec(recordedNs[NAMESPACES.indexOf(n as (typeof NAMESPACES)[number])]!)![1]);
+    const inum = (n: string) =>
+      Number(/\[(\d+)\]/.exec(recordedNs[NAMESPACES.indexOf(n as (typeof NAMESPACES)[number])]!)![1]);
     const hostInum = (n: string) => Number(/\[(\d+)\]/.exec(fs.readlinkSync(`/proc/self/ns/${n}`))![1]);
 
     const { ktime, pid, node } = parseExecId(p.exec_id);
@@ -66,7 +73,16 @@ describe.skipIf(kernelSkipReason)('process lifecycle through the collector pipel
     expect(p.parent_exec_id).toBe(unshare!.process.exec_id);
     expect(exec.parent?.exec_id).toBe(unshare!.process.exec_id);
     expect(exec.parent?.binary).toBe('/usr/bin/unshare');
-    expect(p.process_credentials).toMatchObject({ uid: 4321, gid: 4321, euid: 4321, egid: 4321, suid: 4321, sgid: 4321, fsuid: 4321, fsgid: 4321 });
+    expect(p.process_credentials).toMatchObject({
+      uid: 4321,
+      gid: 4321,
+      euid: 4321,
+      egid: 4321,
+      suid: 4321,
+      sgid: 4321,
+      fsuid: 4321,
+      fsgid: 4321,
+    });
     // A non-root exec without ambient capabilities ends with empty permitted and effective sets.
     expect(p.cap?.permitted ?? []).toEqual([]);
     expect(p.cap?.effective ?? []).toEqual([]);
@@ -88,7 +104,10 @@ describe.skipIf(kernelSkipReason)('process lifecycle through the collector pipel
 
   it('reports the signal of a killed process', async () => {
     const child = spawn('/bin/sleep', ['300']);
-    const exec = await harness.waitFor(() => harness.execOf((p) => p.pid === child.pid && p.binary === '/usr/bin/sleep'), 'sleep exec');
+    const exec = await harness.waitFor(
+      () => harness.execOf((p) => p.pid === child.pid && p.binary === '/usr/bin/sleep'),
+      'sleep exec',
+    );
     child.kill('SIGKILL');
     const exit = await harness.waitFor(() => harness.exitOf(exec.process.exec_id), 'sleep exit');
     expect(exit.signal).toBe('SIGKILL');
@@ -100,7 +119,10 @@ describe.skipIf(kernelSkipReason)('process lifecycle through the collector pipel
     // is the subshell, a clone that never exec'd. (The last command of a subshell is exec'd in place.)
     const res = spawnSync('/bin/sh', ['-c', `( /bin/true fork-marker-${process.pid}; /bin/true ); exit 0`]);
     expect(res.status).toBe(0);
-    const exec = await harness.waitFor(() => harness.execOf((p) => p.arguments === `fork-marker-${process.pid}`), 'true exec');
+    const exec = await harness.waitFor(
+      () => harness.execOf((p) => p.arguments === `fork-marker-${process.pid}`),
+      'true exec',
+    );
     const sh = harness.execOf((p) => p.pid === res.pid);
     expect(sh).toBeDefined();
     const parent = harness.cache.get(exec.process.parent_exec_id!);
