@@ -105,27 +105,26 @@ export async function execCaptureBench(options: {
       );
     }
   }
-  const base = median(runs['no agent']!.map((r) => r.rate));
-  const rows = Object.entries(runs).map(([mode, rs]) => {
-    const rate = median(rs.map((r) => r.rate));
-    const captured = Math.min(...rs.map((r) => r.captured));
-    return [
-      mode,
-      fmt(rate, 0),
-      fmt(rate / base, 3),
-      `${captured}/${options.execs}`,
-      Math.max(...rs.map((r) => r.lost)),
-      fmt(median(rs.map((r) => r.execs / r.captureSeconds)), 0),
-    ];
-  });
-  const vigil = median(runs['Vigil']!.map((r) => r.rate)) / base;
-  const snoop = median(runs['execsnoop (libbpf-tools)']!.map((r) => r.rate)) / base;
+  // Each round's ratio uses that round's own no-agent run: load on a shared machine drifts
+  // between rounds far more than within one, so per-round ratios are what can be compared.
+  const ratios = (mode: string) => runs[mode]!.map((r, i) => r.rate / runs['no agent']![i]!.rate);
+  const rows = Object.entries(runs).map(([mode, rs]) => [
+    mode,
+    fmt(median(rs.map((r) => r.rate)), 0),
+    fmt(median(ratios(mode)), 3),
+    `${Math.min(...rs.map((r) => r.captured))}/${options.execs}`,
+    Math.max(...rs.map((r) => r.lost)),
+    fmt(median(rs.map((r) => r.execs / r.captureSeconds)), 0),
+  ]);
+  const vigil = median(ratios('Vigil'));
+  const snoop = median(ratios('execsnoop (libbpf-tools)'));
   return {
     title: 'Exec capture: events into JS vs the exec rate with no agent',
     method:
       `\`execloop\` (C, fork+execve of a marker binary, ${options.workers} workers) runs ${options.execs} execs with no agent, ` +
       `with Vigil's node path in the benchmark process (BPF → ring buffer → native reader thread → decode → process cache → bus), ` +
       `and with Debian's libbpf-tools \`execsnoop\` printing to a pipe; ${options.rounds} rounds in rotating order, medians. ` +
+      'The ratio is the median over rounds of (rate in that mode / rate with no agent in the same round). ' +
       '"captured" is the fewest marker execs seen by the consumer in any round; "capture rate" is execs per second from the first exec to the last event handled in JS.',
     columns: [
       'mode',

@@ -6,7 +6,7 @@ import { writeReport, type BenchResult } from './report';
 
 /**
  * Runs every benchmark and writes BENCHMARKS.md. Needs root (BPF, execsnoop).
- * Sizes: VIGIL_BENCH_EXECS (10000), VIGIL_BENCH_ROUNDS (3).
+ * Sizes: VIGIL_BENCH_EXECS (4000 per run), VIGIL_BENCH_ROUNDS (7).
  */
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('benchmarks load BPF: run as root');
@@ -23,9 +23,9 @@ async function main(): Promise<void> {
   console.error('bench: exec capture (no agent / Vigil / execsnoop)');
   results.push(
     await execCaptureBench({
-      execs: Number(process.env['VIGIL_BENCH_EXECS'] ?? 10_000),
+      execs: Number(process.env['VIGIL_BENCH_EXECS'] ?? 4_000),
       workers: 2,
-      rounds: Number(process.env['VIGIL_BENCH_ROUNDS'] ?? 3),
+      rounds: Number(process.env['VIGIL_BENCH_ROUNDS'] ?? 7),
     }),
   );
   for (const r of results) console.log(`${r.title}: ${r.summary}`);
