@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 export function vigilVersion(): string {
@@ -17,7 +18,7 @@ export function registerVersionCommand(program: Command): void {
       const info = {
         vigil: vigilVersion(),
         node: process.versions.node,
-        kernel: require('node:os').release() as string,
+        kernel: os.release(),
       };
       console.log(
         opts.output === 'json'

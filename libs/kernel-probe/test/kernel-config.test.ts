@@ -5,7 +5,14 @@ import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { checkKernelConfig, parseKernelConfig, readKernelConfig } from '../src/kernel-config';
 
-const SAMPLE = ['CONFIG_BPF=y', 'CONFIG_BPF_SYSCALL=y', '# CONFIG_KPROBES is not set', 'CONFIG_LSM="lockdown,yama,bpf"', 'CONFIG_CGROUP_BPF=m', ''].join('\n');
+const SAMPLE = [
+  'CONFIG_BPF=y',
+  'CONFIG_BPF_SYSCALL=y',
+  '# CONFIG_KPROBES is not set',
+  'CONFIG_LSM="lockdown,yama,bpf"',
+  'CONFIG_CGROUP_BPF=m',
+  '',
+].join('\n');
 
 describe('kernel config', () => {
   it('parses set, unset and quoted options', () => {
@@ -26,7 +33,12 @@ describe('kernel config', () => {
 
   it('marks missing options as not ok and says why each matters', () => {
     const checks = checkKernelConfig({ source: 'sample', options: parseKernelConfig(SAMPLE) });
-    expect(checks.find((c) => c.name === 'CONFIG_KPROBES')).toMatchObject({ value: 'n', ok: false, group: 'hooks and enforcement', why: 'kprobe/kretprobe hooks' });
+    expect(checks.find((c) => c.name === 'CONFIG_KPROBES')).toMatchObject({
+      value: 'n',
+      ok: false,
+      group: 'hooks and enforcement',
+      why: 'kprobe/kretprobe hooks',
+    });
     expect(checks.find((c) => c.name === 'CONFIG_CGROUP_BPF')).toMatchObject({ value: 'm', ok: true });
     expect(checks.find((c) => c.name === 'CONFIG_DEBUG_INFO_BTF')).toMatchObject({ value: 'n', ok: false });
   });
