@@ -257,6 +257,9 @@ Napi::Value RingBufferWrap::Stop(const Napi::CallbackInfo &info) {
     queue_.clear();
     queued_bytes_ = 0;
   }
+  // A stopped reader never starts again: give the map fd, libbpf's ring and the epoll/eventfd
+  // back now rather than whenever the wrapper is garbage-collected.
+  FreeRing();
   return env.Undefined();
 }
 
@@ -266,6 +269,10 @@ void RingBufferWrap::StopNoJs() {
     running_ = false;
     if (tsfn_live_) tsfn_.Release();
   }
+  FreeRing();
+}
+
+void RingBufferWrap::FreeRing() {
   if (rb_) ring_buffer__free(rb_);
   rb_ = nullptr;
   if (epoll_fd_ >= 0) close(epoll_fd_);

@@ -25,6 +25,8 @@ class RingBufferWrap : public Napi::ObjectWrap<RingBufferWrap> {
   ~RingBufferWrap() override;
   // Stops the thread without calling JS (environment teardown).
   void StopNoJs();
+  /** Frees libbpf's ring buffer and closes the map, epoll and stop fds (idempotent). */
+  void FreeRing();
 
  private:
   struct Batch {
