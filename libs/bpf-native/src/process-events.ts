@@ -9,43 +9,21 @@
  * base64("node:ktime:pid").
  */
 
+import type { CapabilityMasks, CredentialIds, NamespaceInums } from '@vigil/events';
+
 /** Flags Tetragon reports on a process: one definition, in @vigil/events (the kernel sets the same bits). */
 export { ProcessFlag, type ProcessFlagName } from '@vigil/events';
 
 /** Namespace inode numbers of a task (0 where the kernel lacks that namespace kind). */
-export interface RawNamespaces {
-  uts: number;
-  ipc: number;
-  mnt: number;
-  pid: number;
-  pidForChildren: number;
-  net: number;
-  time: number;
-  timeForChildren: number;
-  cgroup: number;
-  user: number;
-}
+export type RawNamespaces = NamespaceInums;
 
 /** Capability sets as 64-bit masks (bit N = capability N, as in linux/capability.h). */
-export interface RawCapabilities {
-  permitted: bigint;
-  effective: bigint;
-  inheritable: bigint;
-}
+export type RawCapabilities = CapabilityMasks;
 
-export interface RawCredentials {
-  uid: number;
-  euid: number;
-  suid: number;
-  fsuid: number;
-  gid: number;
-  egid: number;
-  sgid: number;
-  fsgid: number;
-  /** loginuid; 4294967295 when unset. */
+/** The task's eight credential ids plus loginuid (4294967295 when unset). */
+export interface RawCredentials extends CredentialIds {
   auid: number;
 }
-
 /** A successful execve/execveat (sched_process_exec). */
 export interface RawExecEvent {
   kind: 'exec';

@@ -17,9 +17,9 @@ describe.skipIf(kernelSkipReason)('exec flood through the collector pipeline (re
       expect(code).toBe(0);
       const shellExec = await harness.waitFor(() => harness.execOf((p) => p.pid === shell.pid), 'the shell exec');
       const children = () =>
-        harness.events.filter((e) => e.process_exec?.process.parent_exec_id === shellExec.process.exec_id);
+        harness.events.filter((e) => e.process_exec?.process?.parent_exec_id === shellExec.process.exec_id);
       await harness.waitFor(() => children().length >= EXECS || undefined, `${EXECS} execs`, 60_000);
-      const ids = new Set(children().map((e) => e.process_exec!.process.exec_id));
+      const ids = new Set(children().map((e) => e.process_exec!.process!.exec_id));
       await harness.waitFor(
         () =>
           harness.events.filter((e) => e.process_exit && ids.has(e.process_exit.process!.exec_id)).length >= EXECS ||

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { ProcessEventSource } from '@vigil/bpf-native';
 import { InProcessBus, Topic } from '@vigil/bus';
-import { BootClock, type GetEventsResponse } from '@vigil/events';
+import { BootClock, type GetEventsResponse, type Process, type ProcessExec, type ProcessExit } from '@vigil/events';
 import { hostNamespaces, ProcessCache, readProcess, readProcFs } from '@vigil/process-cache';
 import { ProcessPipeline } from '../../src/process-pipeline';
 
@@ -36,9 +36,14 @@ export function startPipeline(options: { capacity?: number } = {}) {
   });
   pipeline.start();
 
-  const execOf = (pred: (p: NonNullable<GetEventsResponse['process_exec']>['process']) => boolean) =>
-    events.find((e) => e.process_exec && pred(e.process_exec.process))?.process_exec;
-  const exitOf = (execId: string) => events.find((e) => e.process_exit?.process?.exec_id === execId)?.process_exit;
+  /** The first exec event whose process matches. */
+  const execOf = (pred: (p: Process & { exec_id: string }) => boolean) =>
+    events.find(
+      (e) => e.process_exec?.process?.exec_id && pred(e.process_exec.process as Process & { exec_id: string }),
+    )?.process_exec as (ProcessExec & { process: Process & { exec_id: string } }) | undefined;
+  const exitOf = (execId: string) =>
+    events.find((e) => e.process_exit?.process?.exec_id === execId)?.process_exit as
+      (ProcessExit & { process: Process }) | undefined;
   const waitFor = async <T>(get: () => T | undefined, label: string, ms = 20_000): Promise<T> => {
     const deadline = Date.now() + ms;
     for (;;) {

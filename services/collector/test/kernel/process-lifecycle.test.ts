@@ -57,7 +57,7 @@ describe.skipIf(kernelSkipReason)('process lifecycle through the collector pipel
       Number(/\[(\d+)\]/.exec(recordedNs[NAMESPACES.indexOf(n as (typeof NAMESPACES)[number])]!)![1]);
     const hostInum = (n: string) => Number(/\[(\d+)\]/.exec(fs.readlinkSync(`/proc/self/ns/${n}`))![1]);
 
-    const { ktime, pid, node } = parseExecId(p.exec_id);
+    const { ktime, pid, node } = parseExecId(p.exec_id)!;
     expect(node).toBe(NODE);
     expect(p.exec_id).toBe(execId(NODE, ktime, pid));
     expect(p.pid).toBe(pid);
