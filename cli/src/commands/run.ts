@@ -62,9 +62,10 @@ async function runNode(opts: RunOptions): Promise<void> {
   await app.listen(config.http.port, config.http.host);
   // Events go to stdout; everything about Vigil itself goes to stderr, so stdout can be piped.
   const note = (line: string) => process.stderr.write(`vigil: ${line}\n`);
-  const started = app.get(ProcessPipelineProvider).pipeline.stats();
+  const provider = app.get(ProcessPipelineProvider);
+  const started = provider.pipeline.stats();
   note(
-    `observing this node: ${started.seeded} processes running, status and health on ${await app.getUrl()} (/status, /healthz, /readyz)`,
+    `observing this node (process hooks: ${provider.attachMode}): ${started.seeded} processes running, status and health on ${await app.getUrl()} (/status, /healthz, /readyz)`,
   );
   note(config.collector.exportFile ? `JSON export: ${config.collector.exportFile}` : 'JSON export disabled');
 
@@ -73,7 +74,7 @@ async function runNode(opts: RunOptions): Promise<void> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
-  const pipeline = app.get(ProcessPipelineProvider).pipeline;
+  const pipeline = provider.pipeline;
   await app.close();
   await bus.flush();
   note(summary(pipeline.stats()));
