@@ -3,7 +3,7 @@ export { CapabilitiesType, SecureBitsType, capabilityNames, capabilitiesFromMask
 export type { CapabilitiesTypeName, SecureBitsTypeName, CapabilityMasks } from './capabilities';
 export { ProcessFlag, flagsToString, flagsFromString, type ProcessFlagName } from './flags';
 export { execId, parseExecId, kernelExecId, KERNEL_KTIME, type ParsedExecId } from './exec-id';
-export { namespacesFrom, type NamespaceInums } from './namespaces';
+export { namespacesFrom, zeroNamespaces, NAMESPACE_KINDS, type NamespaceInums } from './namespaces';
 export { credentialsFrom, INVALID_UID, type CredentialIds } from './credentials';
 export { formatArguments } from './args';
 export { signalName, exitFields } from './exit-status';

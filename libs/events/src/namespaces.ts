@@ -15,8 +15,11 @@ export interface NamespaceInums {
   user: number;
 }
 
-/** Output key for each input field, in descriptor order. */
-const KEYS: ReadonlyArray<readonly [keyof NamespaceInums, keyof Namespaces]> = [
+/**
+ * Each namespace kind: its input field and its Tetragon key, in descriptor order. The Tetragon
+ * keys are also the file names under /proc/<pid>/ns/.
+ */
+export const NAMESPACE_KINDS: ReadonlyArray<readonly [keyof NamespaceInums, keyof Namespaces]> = [
   ['uts', 'uts'],
   ['ipc', 'ipc'],
   ['mnt', 'mnt'],
@@ -29,6 +32,11 @@ const KEYS: ReadonlyArray<readonly [keyof NamespaceInums, keyof Namespaces]> = [
   ['user', 'user'],
 ];
 
+/** Every kind 0: "not known / not supported". */
+export function zeroNamespaces(): NamespaceInums {
+  return { uts: 0, ipc: 0, mnt: 0, pid: 0, pidForChildren: 0, net: 0, time: 0, timeForChildren: 0, cgroup: 0, user: 0 };
+}
+
 /**
  * Tetragon sets every Namespace message (so each key is present, `{}` when the kernel lacks
  * that kind) and marks is_host by comparing with the host's namespaces, i.e. pid 1's, which the
@@ -37,7 +45,7 @@ const KEYS: ReadonlyArray<readonly [keyof NamespaceInums, keyof Namespaces]> = [
  */
 export function namespacesFrom(inums: NamespaceInums, host?: NamespaceInums): Namespaces {
   const out: Namespaces = {};
-  for (const [from, to] of KEYS) {
+  for (const [from, to] of NAMESPACE_KINDS) {
     const inum = inums[from];
     const ns: Namespace = {};
     if (inum !== 0) {

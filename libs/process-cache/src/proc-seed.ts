@@ -16,7 +16,14 @@
  * fallback has to answer inside ProcessCache.ingest.
  */
 import type { RawExecEvent } from '@vigil/bpf-native';
-import { INVALID_UID, KERNEL_KTIME, ProcessFlag, type NamespaceInums } from '@vigil/events';
+import {
+  INVALID_UID,
+  KERNEL_KTIME,
+  NAMESPACE_KINDS,
+  ProcessFlag,
+  zeroNamespaces,
+  type NamespaceInums,
+} from '@vigil/events';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -102,18 +109,6 @@ export function readProcess(pid: number, options: ProcReadOptions = {}): RawExec
 
 /** Tetragon's "<kernel>" process: pid 0, ktime 1, binary "<kernel>", root credentials. */
 export function kernelPseudoProcess(): RawExecEvent {
-  const zeroNs: NamespaceInums = {
-    uts: 0,
-    ipc: 0,
-    mnt: 0,
-    pid: 0,
-    pidForChildren: 0,
-    net: 0,
-    time: 0,
-    timeForChildren: 0,
-    cgroup: 0,
-    user: 0,
-  };
   return {
     kind: 'exec',
     ktime: KERNEL_KTIME,
@@ -128,40 +123,17 @@ export function kernelPseudoProcess(): RawExecEvent {
     cwd: '',
     cgroupId: 0n,
     cgroupPath: '',
-    ns: zeroNs,
+    ns: zeroNamespaces(),
     caps: { permitted: 0n, effective: 0n, inheritable: 0n },
     flags: ProcessFlag.procFS,
   };
 }
 
-const NS_FILES: ReadonlyArray<readonly [keyof NamespaceInums, string]> = [
-  ['uts', 'uts'],
-  ['ipc', 'ipc'],
-  ['mnt', 'mnt'],
-  ['pid', 'pid'],
-  ['pidForChildren', 'pid_for_children'],
-  ['net', 'net'],
-  ['time', 'time'],
-  ['timeForChildren', 'time_for_children'],
-  ['cgroup', 'cgroup'],
-  ['user', 'user'],
-];
-
 /** Namespace inums of a process from /proc/<pid>/ns/*; 0 for a kind the kernel lacks or that cannot be read. */
 export function readNamespaces(pid: number | 'self', procRoot = '/proc'): NamespaceInums {
-  const out = {
-    uts: 0,
-    ipc: 0,
-    mnt: 0,
-    pid: 0,
-    pidForChildren: 0,
-    net: 0,
-    time: 0,
-    timeForChildren: 0,
-    cgroup: 0,
-    user: 0,
-  };
-  for (const [key, file] of NS_FILES) {
+  const out = zeroNamespaces();
+
+  for (const [key, file] of NAMESPACE_KINDS) {
     try {
       out[key] = Number(/\[(\d+)\]$/.exec(readlinkSync(path.join(procRoot, String(pid), 'ns', file)))?.[1] ?? 0);
     } catch (err) {
@@ -181,7 +153,7 @@ export function readNamespaces(pid: number | 'self', procRoot = '/proc'): Namesp
 export function hostNamespaces(procRoot = '/proc'): NamespaceInums {
   const init = readNamespaces(1, procRoot);
   const self = readNamespaces('self', procRoot);
-  for (const [key] of NS_FILES) if (init[key] === 0) init[key] = self[key];
+  for (const [key] of NAMESPACE_KINDS) if (init[key] === 0) init[key] = self[key];
   return init;
 }
 
