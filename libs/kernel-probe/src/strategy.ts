@@ -78,34 +78,22 @@ export function deriveHookStrategy(capabilities: Capability[]): HookStrategy {
   const lookup: Lookup = (n) => byName.get(n);
   const tp = anyTracepoint(lookup);
   const tpNeeds: CapabilityName[] = tp ? [tp] : ['tp_btf'];
-  const tpLabel = 'tracepoint (tp_btf/raw_tp/tp)';
+  // Last resort for function hooks, entry or return alike: the nearest tracepoint.
+  const tracepointFallback = {
+    mechanism: 'tracepoint' as const,
+    needs: tpNeeds,
+    label: 'tracepoint (tp_btf/raw_tp/tp)',
+    chosen: `${tpNeeds[0]} works: hook the nearest tracepoint instead`,
+  };
 
   const kernelFunction = choose(
     lookup,
-    [
-      { mechanism: 'kprobe', needs: ['kprobe'] },
-      { mechanism: 'fentry', needs: ['fentry'] },
-      {
-        mechanism: 'tracepoint',
-        needs: tpNeeds,
-        label: tpLabel,
-        chosen: `${tpNeeds[0]} works: hook the nearest tracepoint instead`,
-      },
-    ],
+    [{ mechanism: 'kprobe', needs: ['kprobe'] }, { mechanism: 'fentry', needs: ['fentry'] }, tracepointFallback],
     'hook a kernel function',
   );
   const kernelFunctionReturn = choose(
     lookup,
-    [
-      { mechanism: 'kretprobe', needs: ['kretprobe'] },
-      { mechanism: 'fexit', needs: ['fexit'] },
-      {
-        mechanism: 'tracepoint',
-        needs: tpNeeds,
-        label: tpLabel,
-        chosen: `${tpNeeds[0]} works: hook the nearest tracepoint instead`,
-      },
-    ],
+    [{ mechanism: 'kretprobe', needs: ['kretprobe'] }, { mechanism: 'fexit', needs: ['fexit'] }, tracepointFallback],
     "hook a kernel function's return",
   );
   const tracepoint = choose(
