@@ -21,6 +21,7 @@ enum vigil_event_type {
 	VIGIL_EV_EXEC = 1,
 	VIGIL_EV_FORK = 2,
 	VIGIL_EV_EXIT = 3,
+	VIGIL_EV_HOOK = 4,   /* a TracingPolicy hook fired: struct vigil_hook_event (vigil_hook.h) */
 };
 
 /* Slots of the per-CPU counter map vigil_lost (u64 per slot per CPU). */

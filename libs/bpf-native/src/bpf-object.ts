@@ -90,6 +90,11 @@ export class BpfProgram {
     this.obj.native.setAutoload(this.name, on);
   }
 
+  /** Before load: the kernel function of an fentry/fexit/fmod_ret/lsm program whose SEC() names none. */
+  setAttachTarget(func: string): void {
+    this.obj.native.setAttachTarget(this.name, func);
+  }
+
   /** Attaches as its SEC() says: tp_btf, fentry/fexit, fmod_ret, lsm, tp/x/y, raw_tp/x, kprobe/f, uprobe... */
   attach(spec: AttachSpec = { kind: 'auto' }): BpfLink {
     return this.obj.attach(this.name, spec);
@@ -141,6 +146,11 @@ export class BpfMap {
   /** Before load only. */
   setMaxEntries(n: number): void {
     this.obj.native.setMaxEntries(this.name, n);
+  }
+
+  /** Before load: use another object's map (by its fd) instead of creating one. */
+  reuse(fd: number): void {
+    this.obj.native.reuseMap(this.name, fd);
   }
 
   /** The value (all CPUs' values back to back for per-CPU maps), or null when absent. */

@@ -28,3 +28,14 @@ export {
   type ProcessEventSourceStats,
 } from './process-source';
 export type { NativeProgramInfo, NativeMapInfo } from './native';
+export * from './hook-layout';
+export { decodeHookRecord } from './hook-decoder';
+export {
+  HookProgram,
+  defaultHookObjectPath,
+  type HookAttach,
+  type HookAttachment,
+  type HookLoadOptions,
+  type HookSharedMaps,
+  type SyscallEquivalent,
+} from './hook-program';

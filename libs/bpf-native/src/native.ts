@@ -59,6 +59,8 @@ export interface NativeBpfObject {
   maps(): NativeMapInfo[];
   setAutoload(program: string, autoload: boolean): void;
   setMaxEntries(map: string, maxEntries: number): void;
+  setAttachTarget(program: string, func: string): void;
+  reuseMap(map: string, fd: number): void;
   setGlobal(name: string, value: Buffer): void;
   getGlobal(name: string): Buffer;
   attach(program: string, spec: NativeAttachSpec): NativeLink;

@@ -5,6 +5,7 @@
 import type { RawExecEvent, RawExitEvent, RawForkEvent, RawProcessEvent } from './process-events';
 import { EXEC, EXIT, FORK, HDR, VIGIL_EVENTS_VERSION, VigilEventType } from './process-layout';
 import { forEachRecord } from './ring-buffer-framing';
+import { decodeHookRecord } from './hook-decoder';
 
 /** Decodes one record at buf[off, off + len); undefined for a record of unknown type/version/size. */
 export function decodeProcessRecord(buf: Buffer, off: number, len: number): RawProcessEvent | undefined {
@@ -16,6 +17,8 @@ export function decodeProcessRecord(buf: Buffer, off: number, len: number): RawP
       return len >= FORK.SIZE ? decodeFork(buf, off) : undefined;
     case VigilEventType.exit:
       return len >= EXIT.SIZE ? decodeExit(buf, off) : undefined;
+    case VigilEventType.hook:
+      return decodeHookRecord(buf, off, len);
     default:
       return undefined;
   }

@@ -10,6 +10,7 @@
  */
 
 import type { CapabilityMasks, CredentialIds, NamespaceInums } from '@vigil/events';
+import type { ActionKindName, ArgTypeName } from './hook-layout';
 
 /** Flags Tetragon reports on a process: one definition, in @vigil/events (the kernel sets the same bits). */
 export { ProcessFlag, type ProcessFlagName } from '@vigil/events';
@@ -77,7 +78,69 @@ export interface RawExitEvent {
   flags: number;
 }
 
-export type RawProcessEvent = RawExecEvent | RawForkEvent | RawExitEvent;
+/** Credentials read from a `struct cred *` hook argument. */
+export interface RawHookCred {
+  uid: number;
+  gid: number;
+  euid: number;
+  egid: number;
+  suid: number;
+  sgid: number;
+  fsuid: number;
+  fsgid: number;
+  capPermitted: bigint;
+  capEffective: bigint;
+  capInheritable: bigint;
+  securebits: number;
+}
+
+/** One argument of a hook event, as the kernel side typed it. */
+export interface RawHookArg {
+  type: ArgTypeName;
+  truncated: boolean;
+  /** The kernel could not read it. */
+  error: boolean;
+  /** Integers, capabilities; an fd's number. */
+  int?: bigint;
+  /** Strings, paths (file, path, fd, linux_binprm, filename, dentry). */
+  str?: string;
+  /** char_buf, sockaddr. */
+  bytes?: Buffer;
+  cred?: RawHookCred;
+}
+
+/** A TracingPolicy hook fired and a selector matched (bpf/hook.bpf.c). */
+export interface RawHookEvent {
+  kind: 'hook';
+  /** Event time (CLOCK_BOOTTIME ns). */
+  time: bigint;
+  pid: number;
+  tid: number;
+  /** The process's identity time (0n when the kernel never saw it start). */
+  ktime: bigint;
+  /** User space's id of the hook (HookConfig.hookId). */
+  hookId: number;
+  /** Syscall number when the hook ran as a syscall equivalent. */
+  syscall?: number;
+  /** Return value, for return hooks. */
+  ret?: bigint;
+  /** The matching selector's first action (or its enforcement action). */
+  action: ActionKindName;
+  /** Signal number (Signal) or error (Override). */
+  actionArg: number;
+  /** Index of the matching selector; undefined when the hook has none. */
+  selector?: number;
+  /** The enforcement action was carried out. */
+  enforced: boolean;
+  /** The enforcement action was only counted (policy in monitor mode). */
+  monitorOnly: boolean;
+  actionError: boolean;
+  truncated: boolean;
+  args: RawHookArg[];
+}
+
+/** Everything the kernel side reports through the events ring. */
+export type RawProcessEvent = RawExecEvent | RawForkEvent | RawExitEvent | RawHookEvent;
 
 /** Exit code when the process called exit(), else undefined. */
 export function exitCodeOf(status: number): number | undefined {

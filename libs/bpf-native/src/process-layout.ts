@@ -5,7 +5,7 @@
  */
 export const VIGIL_EVENTS_VERSION = 1;
 
-export const VigilEventType = { exec: 1, fork: 2, exit: 3 } as const;
+export const VigilEventType = { exec: 1, fork: 2, exit: 3, hook: 4 } as const;
 
 /** Slots of the per-CPU counter map `vigil_lost`. */
 export const VigilLostSlot = { exec: 1, fork: 2, exit: 3, procsFull: 4 } as const;

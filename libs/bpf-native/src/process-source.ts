@@ -14,6 +14,7 @@ import { isBpfError, type BpfError } from './errors';
 import { ensureTracefs } from './mounts';
 import { packageRoot } from './native';
 import { decodeProcessBatch } from './process-decoder';
+import type { HookSharedMaps } from './hook-program';
 import type { RawProcessEvent } from './process-events';
 import { VigilLostSlot } from './process-layout';
 import type { RingBufferReader } from './ring-buffer';
@@ -145,6 +146,12 @@ export class ProcessEventSource implements AsyncIterable<RawProcessEvent[]> {
       onBatch: onEvents ? (batch) => onEvents(this.decode(batch)) : undefined,
     });
     this.reader.start();
+  }
+
+  /** The maps hook objects share with this one (HookProgram.load's `shared`): their events go
+   * to this ring, in order with the process events, and they read process identities here. */
+  sharedMaps(): HookSharedMaps {
+    return { events: this.obj.map('vigil_events').fd, procs: this.obj.map('vigil_procs').fd };
   }
 
   /** Loads, attaches and starts draining. Throws a BpfError (errno, code, libbpf log) on failure. */

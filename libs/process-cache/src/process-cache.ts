@@ -172,6 +172,9 @@ export class ProcessCache {
         return undefined;
       case 'exit':
         return this.onExit(raw);
+      case 'hook':
+        // Policy hook events are built by the policy layer (it knows the hook); nothing to learn here.
+        return undefined;
     }
   }
 

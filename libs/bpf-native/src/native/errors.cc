@@ -28,16 +28,24 @@ bool DebugToStderr() {
 }
 
 int PrintCb(enum libbpf_print_level level, const char *fmt, va_list args) {
-  char buf[8192];
+  // The verifier log arrives as one print of up to megabytes: its tail (the reason) matters.
+  std::string buf(8192, '\0');
   va_list copy;
   va_copy(copy, args);
-  int n = vsnprintf(buf, sizeof buf, fmt, copy);
+  int n = vsnprintf(buf.data(), buf.size(), fmt, copy);
   va_end(copy);
   if (n < 0) return 0;
-  if (DebugToStderr()) fputs(buf, stderr);
+  if (static_cast<size_t>(n) >= buf.size()) {
+    buf.resize(static_cast<size_t>(n) + 1);
+    va_copy(copy, args);
+    vsnprintf(buf.data(), buf.size(), fmt, copy);
+    va_end(copy);
+  }
+  buf.resize(static_cast<size_t>(n));
+  if (DebugToStderr()) fputs(buf.c_str(), stderr);
   if (level == LIBBPF_DEBUG) return 0;  // debug chatter is not an error explanation
   // Split into lines; a print without a trailing newline continues on the next one.
-  tl_partial.append(buf, std::min<size_t>(static_cast<size_t>(n), sizeof buf - 1));
+  tl_partial.append(buf);
   size_t start = 0, nl;
   while ((nl = tl_partial.find('\n', start)) != std::string::npos) {
     std::string line = tl_partial.substr(start, nl - start);

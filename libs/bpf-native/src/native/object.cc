@@ -93,6 +93,8 @@ Napi::Function BpfObjectWrap::Init(Napi::Env env) {
           InstanceMethod<&BpfObjectWrap::Maps>("maps"),
           InstanceMethod<&BpfObjectWrap::SetAutoload>("setAutoload"),
           InstanceMethod<&BpfObjectWrap::SetMaxEntries>("setMaxEntries"),
+          InstanceMethod<&BpfObjectWrap::SetAttachTarget>("setAttachTarget"),
+          InstanceMethod<&BpfObjectWrap::ReuseMap>("reuseMap"),
           InstanceMethod<&BpfObjectWrap::SetGlobal>("setGlobal"),
           InstanceMethod<&BpfObjectWrap::GetGlobal>("getGlobal"),
           InstanceMethod<&BpfObjectWrap::Attach>("attach"),
@@ -263,6 +265,30 @@ Napi::Value BpfObjectWrap::SetMaxEntries(const Napi::CallbackInfo &info) {
   if (!info[1].IsNumber()) ThrowType(env, "maxEntries must be a number");
   int err = bpf_map__set_max_entries(m, info[1].As<Napi::Number>().Uint32Value());
   if (err) ThrowBpf(env, std::string("bpf_map__set_max_entries(") + bpf_map__name(m) + ")", err);
+  return env.Undefined();
+}
+
+// setAttachTarget(program, func): the kernel function an fentry/fexit/fmod_ret/lsm program
+// without a target in its SEC() attaches to (one pre-compiled program, any target).
+Napi::Value BpfObjectWrap::SetAttachTarget(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  RequireNotLoaded(env, "setAttachTarget");
+  bpf_program *p = Prog(env, info[0]);
+  std::string func = Str(env, info[1], "attach target");
+  int err = bpf_program__set_attach_target(p, 0, func.c_str());
+  if (err) ThrowBpf(env, "bpf_program__set_attach_target(" + std::string(bpf_program__name(p)) + ", " + func + ")", err);
+  return env.Undefined();
+}
+
+// reuseMap(map, fd): before load, makes this object use an existing map (another object's,
+// by fd) instead of creating its own: objects loaded one by one share rings and state.
+Napi::Value BpfObjectWrap::ReuseMap(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  RequireNotLoaded(env, "reuseMap");
+  bpf_map *m = Map(env, info[0]);
+  if (!info[1].IsNumber()) ThrowType(env, "fd must be a number");
+  int err = bpf_map__reuse_fd(m, info[1].As<Napi::Number>().Int32Value());
+  if (err) ThrowBpf(env, std::string("bpf_map__reuse_fd(") + bpf_map__name(m) + ")", err);
   return env.Undefined();
 }
 

@@ -29,6 +29,8 @@ class BpfObjectWrap : public Napi::ObjectWrap<BpfObjectWrap> {
   Napi::Value Maps(const Napi::CallbackInfo &info);
   Napi::Value SetAutoload(const Napi::CallbackInfo &info);
   Napi::Value SetMaxEntries(const Napi::CallbackInfo &info);
+  Napi::Value SetAttachTarget(const Napi::CallbackInfo &info);
+  Napi::Value ReuseMap(const Napi::CallbackInfo &info);
   Napi::Value SetGlobal(const Napi::CallbackInfo &info);
   Napi::Value GetGlobal(const Napi::CallbackInfo &info);
   Napi::Value Attach(const Napi::CallbackInfo &info);

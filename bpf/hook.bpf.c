@@ -1,0 +1,891 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * One TracingPolicy hook: read the configured arguments, run the selectors (matchPIDs,
+ * matchBinaries, matchArgs, matchReturnArgs; OR across selectors, AND within one), carry out
+ * the first matching selector's actions (Post, NoPost, Sigkill, Signal, Override) and post a
+ * VIGIL_EV_HOOK record. Pre-compiled once; user space loads one copy per hook with the hook's
+ * configuration in .rodata (vigil_hook_cfg, see vigil_hook.h), enables only the program
+ * flavour the kernel probe chose, and attaches it:
+ *
+ *   vigil_kprobe / vigil_kretprobe        kprobe on any function (pt_regs arguments)
+ *   vigil_fentry / vigil_fexit            BPF trampoline (needs a target set before load)
+ *   vigil_fmod_ret                        trampoline that can make the function fail (Override)
+ *   vigil_lsm                             BPF LSM hook (Override = deny with the error)
+ *   vigil_sys_enter / vigil_sys_exit      any syscalls:sys_enter_* / sys_exit_* tracepoint:
+ *                                         the "equivalent syscall" strategy for kernels
+ *                                         without kprobes or trampolines
+ *
+ * The configuration is constant for the verifier, so each copy verifies (and runs) only the
+ * paths its hook uses. The ring buffer and the process map are the process object's
+ * (bpf_map__reuse_fd), so hook events are ordered with exec/exit events and carry the
+ * process's identity time. Needs bpf_loop (5.17+).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "vigil_hook.h"
+#include "vigil_path.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define SIGKILL 9
+#define NO_SELECTOR 0xff
+#define DATA_SLACK (VIGIL_ARG_STR_MAX + sizeof(struct vigil_arg_hdr) + 8)
+
+const volatile struct vigil_hook_config vigil_hook_cfg = {};
+/* enum vigil_hook_mode; writable after load: "set mode" needs no reload. */
+volatile __u32 vigil_hook_mode = VIGIL_MODE_ENFORCE;
+
+/* Shared with the process object (user space reuses its maps before load). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} vigil_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct vigil_proc_state);
+} vigil_procs SEC(".maps");
+
+/* This hook's own maps. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VIGIL_HS_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} vigil_hook_stats SEC(".maps");
+
+struct hook_heap {
+	struct vigil_hook_event ev;
+	char data[VIGIL_HOOK_DATA_MAX + DATA_SLACK];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hook_heap);
+} vigil_hook_heap SEC(".maps");
+
+/* Entry records of return hooks, per thread, until the return. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct hook_heap);
+} vigil_hook_pending SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vigil_str_key);
+	__type(value, __u8);
+} vigil_hook_strs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vigil_str_key);
+	__type(value, __u8);
+} vigil_hook_prefix SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vigil_int_key);
+	__type(value, __u8);
+} vigil_hook_ints SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vigil_syscall_map);
+} vigil_hook_syscalls SEC(".maps");
+
+/* matchBinaries results per process, valid while its exe_file stays the same. */
+struct bin_cache {
+	__u64 exe;
+	__u32 known;   /* bit per selector: result computed */
+	__u32 matched; /* bit per selector: binary matched */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct bin_cache);
+} vigil_hook_bins SEC(".maps");
+
+struct rate_key {
+	__u64 scope; /* tid, tgid or 0 */
+	__u32 selector;
+	__u32 reserved;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct rate_key);
+	__type(value, __u64);
+} vigil_hook_rate SEC(".maps");
+
+struct str_scratch {
+	struct vigil_str_key key;
+	struct vigil_str_key rev;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct str_scratch);
+} vigil_hook_scratch SEC(".maps");
+
+/* Where each argument landed in the record. */
+struct arg_slots {
+	__u16 off[VIGIL_HOOK_ARGS]; /* offset of the argument's bytes in data[] */
+	__u16 len[VIGIL_HOOK_ARGS];
+	__u64 num[VIGIL_HOOK_ARGS]; /* integer value (integers, fd number, capability) */
+};
+
+static __always_inline void stat_add(__u32 slot)
+{
+	__u64 *c = bpf_map_lookup_elem(&vigil_hook_stats, &slot);
+
+	if (c)
+		*c += 1; /* per-CPU: no atomic needed */
+}
+
+/* ---- arguments ---- */
+
+static __always_inline __u64 sign_extend(__u64 v, __u8 type)
+{
+	switch (type) {
+	case VIGIL_ARG_S32: return (__u64)(__s64)(__s32)v;
+	case VIGIL_ARG_U32: return (__u32)v;
+	case VIGIL_ARG_S16: return (__u64)(__s64)(__s16)v;
+	case VIGIL_ARG_U16: return (__u16)v;
+	case VIGIL_ARG_S8: return (__u64)(__s64)(__s8)v;
+	case VIGIL_ARG_U8: return (__u8)v;
+	case VIGIL_ARG_CAPABILITY: return (__u32)v;
+	default: return v;
+	}
+}
+
+static __always_inline bool is_signed(__u8 type)
+{
+	return type == VIGIL_ARG_S64 || type == VIGIL_ARG_S32 || type == VIGIL_ARG_S16 ||
+	       type == VIGIL_ARG_S8;
+}
+
+static __always_inline struct file *fd_file(__u32 fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *f = NULL;
+
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+static __always_inline int task_root(struct task_struct *task, struct path *root)
+{
+	struct fs_struct *fs = BPF_CORE_READ(task, fs);
+
+	return bpf_core_read(root, sizeof(*root), &fs->root);
+}
+
+/* Copies a walked path from the scratch buffer to data[pos]; returns its length. */
+static __noinline __u32 put_path(struct hook_heap *h, __u32 pos, const struct path *p)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct walk_scratch *s;
+	struct path root;
+	__u32 state = 0, off, len;
+
+	if (task_root(task, &root))
+		return 0;
+	off = walk_path(p, &root, &state);
+	s = bpf_map_lookup_elem(&vigil_walk, &zero);
+	if (!s)
+		return 0;
+	if (off >= WALK_SIZE) {
+		s->buf[WALK_SIZE - 1] = '/';
+		off = WALK_SIZE - 1;
+	}
+	len = WALK_SIZE - off;
+	if (len > VIGIL_ARG_STR_MAX || pos > VIGIL_HOOK_DATA_MAX)
+		return 0;
+	bpf_probe_read_kernel(&h->data[pos], len & (VIGIL_ARG_STR_MAX - 1 + VIGIL_ARG_STR_MAX),
+			      &s->buf[off & (WALK_SIZE - 1)]);
+	return len;
+}
+
+static __always_inline __u32 put_file(struct hook_heap *h, __u32 pos, struct file *f)
+{
+	struct path p;
+
+	if (!f || bpf_core_read(&p, sizeof(p), &f->f_path))
+		return 0;
+	return put_path(h, pos, &p);
+}
+
+/* A NUL-terminated string at ptr (user or kernel); returns its length without the NUL. */
+static __always_inline __u32 put_str(struct hook_heap *h, __u32 pos, __u64 ptr, bool user, __u32 max)
+{
+	long n;
+
+	if (pos > VIGIL_HOOK_DATA_MAX)
+		return 0;
+	if (max > VIGIL_ARG_STR_MAX)
+		max = VIGIL_ARG_STR_MAX;
+	if (user)
+		n = bpf_probe_read_user_str(&h->data[pos], max, (void *)ptr);
+	else
+		n = bpf_probe_read_kernel_str(&h->data[pos], max, (void *)ptr);
+	return n > 0 ? n - 1 : 0;
+}
+
+static __always_inline __u32 put_bytes(struct hook_heap *h, __u32 pos, __u64 ptr, bool user, __u64 size)
+{
+	if (pos > VIGIL_HOOK_DATA_MAX || !size)
+		return 0;
+	size &= VIGIL_ARG_STR_MAX * 2 - 1;
+	if (size > VIGIL_ARG_STR_MAX)
+		size = VIGIL_ARG_STR_MAX;
+	if (user ? bpf_probe_read_user(&h->data[pos], size, (void *)ptr) :
+		   bpf_probe_read_kernel(&h->data[pos], size, (void *)ptr))
+		return 0;
+	return size;
+}
+
+static __always_inline __u32 put_cred(struct hook_heap *h, __u32 pos, const struct cred *c)
+{
+	struct vigil_cred vc = {};
+
+	if (pos > VIGIL_HOOK_DATA_MAX || !c)
+		return 0;
+	vc.uid = BPF_CORE_READ(c, uid.val);
+	vc.gid = BPF_CORE_READ(c, gid.val);
+	vc.euid = BPF_CORE_READ(c, euid.val);
+	vc.egid = BPF_CORE_READ(c, egid.val);
+	vc.suid = BPF_CORE_READ(c, suid.val);
+	vc.sgid = BPF_CORE_READ(c, sgid.val);
+	vc.fsuid = BPF_CORE_READ(c, fsuid.val);
+	vc.fsgid = BPF_CORE_READ(c, fsgid.val);
+	bpf_core_read(&vc.cap_permitted, 8, &c->cap_permitted);
+	bpf_core_read(&vc.cap_effective, 8, &c->cap_effective);
+	bpf_core_read(&vc.cap_inheritable, 8, &c->cap_inheritable);
+	vc.securebits = BPF_CORE_READ(c, securebits);
+	__builtin_memcpy(&h->data[pos], &vc, sizeof(vc));
+	return sizeof(vc);
+}
+
+/* Reads argument i of the function arguments raw[] into the record at pos; returns the
+ * position after it. */
+static __noinline __u32 read_arg(struct hook_heap *h, __u32 pos, struct arg_slots *sl, __u32 i,
+				 const __u64 *raw)
+{
+	const volatile struct vigil_hook_arg *a = &vigil_hook_cfg.args[i];
+	bool user = a->flags & VIGIL_ARGF_USER;
+	struct vigil_arg_hdr ah = { .type = a->type };
+	__u64 v = a->src < VIGIL_SYSCALL_ARGS ? raw[a->src] : a->value;
+	__u64 size = a->size_src < VIGIL_SYSCALL_ARGS ? raw[a->size_src] : 0;
+	__u32 p = pos, len = 0;
+	struct file *f;
+
+	if (i >= VIGIL_HOOK_ARGS || p > VIGIL_HOOK_DATA_MAX) {
+		h->ev.flags |= VIGIL_HEVF_TRUNCATED;
+		return pos;
+	}
+	p += sizeof(ah);
+	sl->num[i] = sign_extend(v, a->type);
+	switch (a->type) {
+	case VIGIL_ARG_S64: case VIGIL_ARG_U64: case VIGIL_ARG_S32: case VIGIL_ARG_U32:
+	case VIGIL_ARG_S16: case VIGIL_ARG_U16: case VIGIL_ARG_S8: case VIGIL_ARG_U8:
+	case VIGIL_ARG_CAPABILITY:
+		__builtin_memcpy(&h->data[p], &sl->num[i], 8);
+		len = 8;
+		break;
+	case VIGIL_ARG_STRING:
+		len = put_str(h, p, v, user, a->max_data);
+		break;
+	case VIGIL_ARG_FILENAME: /* struct filename: ->name is the kernel copy of the user string */
+		len = put_str(h, p, (__u64)BPF_CORE_READ((struct filename *)v, name), false, a->max_data);
+		break;
+	case VIGIL_ARG_CHAR_BUF:
+	case VIGIL_ARG_SOCKADDR:
+		if (size > a->max_data)
+			size = a->max_data;
+		len = put_bytes(h, p, v, user, size);
+		break;
+	case VIGIL_ARG_FILE:
+		len = put_file(h, p, (struct file *)v);
+		break;
+	case VIGIL_ARG_PATH:
+		len = put_path(h, p, (const struct path *)v);
+		break;
+	case VIGIL_ARG_BINPRM:
+		len = put_file(h, p, BPF_CORE_READ((struct linux_binprm *)v, file));
+		break;
+	case VIGIL_ARG_FD:
+		sl->num[i] = (__s64)(__s32)v;
+		__builtin_memcpy(&h->data[p], &sl->num[i], 4);
+		f = fd_file((__u32)v);
+		len = 4 + (f ? put_file(h, p + 4, f) : 0);
+		break;
+	case VIGIL_ARG_DENTRY:
+		len = put_str(h, p, (__u64)BPF_CORE_READ((struct dentry *)v, d_name.name), false,
+			      VIGIL_ARG_STR_MAX);
+		break;
+	case VIGIL_ARG_CRED:
+		len = put_cred(h, p, (const struct cred *)v);
+		break;
+	default:
+		ah.flags = VIGIL_ARGE_ERROR;
+	}
+	ah.len = len;
+	/* Where the argument's bytes are, for the string filters; an fd's path follows its number. */
+	sl->off[i] = a->type == VIGIL_ARG_FD ? p + 4 : p;
+	sl->len[i] = a->type == VIGIL_ARG_FD ? (len > 4 ? len - 4 : 0) : len;
+	__builtin_memcpy(&h->data[pos], &ah, sizeof(ah));
+	return p + len;
+}
+
+static __always_inline void read_args(struct hook_heap *h, struct arg_slots *sl, const __u64 *raw)
+{
+	__u32 pos = 0, i;
+
+	for (i = 0; i < VIGIL_HOOK_ARGS; i++) {
+		if (i >= vigil_hook_cfg.nargs)
+			break;
+		pos = read_arg(h, pos, sl, i, raw);
+	}
+	h->ev.nargs = vigil_hook_cfg.nargs;
+	h->ev.data_len = pos;
+}
+
+/* ---- strings through the maps ---- */
+
+struct rev_ctx {
+	struct str_scratch *s;
+	__u32 len;
+};
+
+static long rev_step(__u32 i, void *arg)
+{
+	struct rev_ctx *r = arg;
+	__u32 j = r->len - 1 - i;
+
+	if (i >= r->len || i >= VIGIL_STR_KEY || j >= VIGIL_STR_KEY)
+		return 1;
+	r->s->rev.bytes[i] = r->s->key.bytes[j];
+	return 0;
+}
+
+/* Loads the string into the scratch keys: key.bytes as is, rev.bytes reversed (Postfix);
+ * returns the compared length (at most VIGIL_STR_KEY - 1). */
+static __noinline __u32 load_str(struct str_scratch *s, const char *src, __u32 len, __u32 slot)
+{
+	struct rev_ctx r = { .s = s };
+
+	__builtin_memset(s, 0, sizeof(*s));
+	if (len > VIGIL_STR_KEY - 1) /* Equal/Prefix see the first bytes, Postfix the last */
+		len = VIGIL_STR_KEY - 1;
+	bpf_probe_read_kernel(s->key.bytes, len, src);
+	s->key.slot = slot;
+	s->rev.slot = slot;
+	r.len = len;
+	bpf_loop(VIGIL_STR_KEY, rev_step, &r, 0);
+	return len;
+}
+
+static __noinline bool str_match(struct str_scratch *s, __u8 op, __u32 slot, __u32 len)
+{
+	bool hit;
+
+	switch (op) {
+	case VIGIL_OP_EQUAL: case VIGIL_OP_NOT_EQUAL: case VIGIL_OP_IN: case VIGIL_OP_NOT_IN:
+		s->key.prefixlen = 0;
+		s->key.slot = slot;
+		hit = bpf_map_lookup_elem(&vigil_hook_strs, &s->key) != NULL;
+		return (op == VIGIL_OP_EQUAL || op == VIGIL_OP_IN) ? hit : !hit;
+	case VIGIL_OP_PREFIX: case VIGIL_OP_NOT_PREFIX:
+		s->key.prefixlen = 32 + 8 * len;
+		s->key.slot = slot;
+		hit = bpf_map_lookup_elem(&vigil_hook_prefix, &s->key) != NULL;
+		return op == VIGIL_OP_PREFIX ? hit : !hit;
+	case VIGIL_OP_POSTFIX: case VIGIL_OP_NOT_POSTFIX:
+		/* Postfix values live in the trie under slot | 1<<31, reversed. */
+		s->rev.prefixlen = 32 + 8 * len;
+		s->rev.slot = slot | 0x80000000u;
+		hit = bpf_map_lookup_elem(&vigil_hook_prefix, &s->rev) != NULL;
+		return op == VIGIL_OP_POSTFIX ? hit : !hit;
+	}
+	return false;
+}
+
+/* ---- selectors ---- */
+
+static __noinline bool int_match(const volatile struct vigil_filter *f, __u64 v, bool sgn)
+{
+	bool any = false;
+	__u32 k;
+
+	if (f->op == VIGIL_OP_IN_MAP || f->op == VIGIL_OP_NOT_IN_MAP) {
+		struct vigil_int_key key = { .slot = f->slot, .value = v };
+		bool hit = bpf_map_lookup_elem(&vigil_hook_ints, &key) != NULL;
+
+		return f->op == VIGIL_OP_IN_MAP ? hit : !hit;
+	}
+	for (k = 0; k < VIGIL_FILTER_VALUES; k++) {
+		__u64 x = f->values[k];
+
+		if (k >= f->nvalues)
+			break;
+		switch (f->op) {
+		case VIGIL_OP_EQUAL: case VIGIL_OP_NOT_EQUAL: any |= v == x; break;
+		case VIGIL_OP_GT: any |= sgn ? (__s64)v > (__s64)x : v > x; break;
+		case VIGIL_OP_LT: any |= sgn ? (__s64)v < (__s64)x : v < x; break;
+		case VIGIL_OP_MASK: any |= (v & x) != 0; break;
+		}
+	}
+	return f->op == VIGIL_OP_NOT_EQUAL ? !any : any;
+}
+
+static __noinline bool filter_match(struct hook_heap *h, const volatile struct vigil_filter *f,
+					 struct arg_slots *sl)
+{
+	struct str_scratch *s;
+	__u32 i = f->arg, len;
+
+	if (i >= VIGIL_HOOK_ARGS)
+		return false;
+	if (!(f->flags & VIGIL_FILTF_STRING))
+		return int_match(f, sl->num[i], is_signed(vigil_hook_cfg.args[i].type));
+	s = bpf_map_lookup_elem(&vigil_hook_scratch, &zero);
+	if (!s || sl->off[i] > VIGIL_HOOK_DATA_MAX)
+		return false;
+	len = load_str(s, &h->data[sl->off[i] & (VIGIL_HOOK_DATA_MAX * 2 - 1)], sl->len[i], f->slot);
+	return str_match(s, f->op, f->slot, len);
+}
+
+static __noinline bool pid_match(const volatile struct vigil_selector *sel)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32, k;
+	bool any = false;
+
+	if (sel->flags & VIGIL_SELF_PID_NS) {
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+		struct pid *p = BPF_CORE_READ(task, thread_pid);
+		__u32 level = BPF_CORE_READ(p, level);
+		struct upid up;
+
+		/* numbers[] is a flexible array: read the innermost namespace's entry. */
+		if (bpf_core_read(&up, sizeof(up), &p->numbers[level & 31]) == 0)
+			pid = up.nr;
+	}
+	for (k = 0; k < VIGIL_PIDS; k++) {
+		if (k >= sel->npids)
+			break;
+		any |= sel->pids[k] == pid;
+	}
+	return sel->pid_op == VIGIL_OP_NOT_IN ? !any : any;
+}
+
+/* matchBinaries against the current process's executable, cached per (process, exe_file). */
+static __noinline bool bin_match(__u32 idx, const volatile struct vigil_selector *sel)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct file *exe = BPF_CORE_READ(task, mm, exe_file);
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, bit = 1u << idx, len, off, state = 0;
+	struct bin_cache fresh = { .exe = (__u64)exe }, *c;
+	struct walk_scratch *w;
+	struct str_scratch *s;
+	struct path p, root;
+	bool hit;
+
+	c = bpf_map_lookup_elem(&vigil_hook_bins, &tgid);
+	if (c && c->exe == (__u64)exe && (c->known & bit))
+		return c->matched & bit;
+	if (!exe || bpf_core_read(&p, sizeof(p), &exe->f_path) ||
+	    task_root(task, &root))
+		return sel->bin_op == VIGIL_OP_NOT_IN || sel->bin_op == VIGIL_OP_NOT_PREFIX ||
+		       sel->bin_op == VIGIL_OP_NOT_POSTFIX;
+	off = walk_path(&p, &root, &state);
+	w = bpf_map_lookup_elem(&vigil_walk, &zero);
+	s = bpf_map_lookup_elem(&vigil_hook_scratch, &zero);
+	if (!w || !s || off >= WALK_SIZE)
+		return false;
+	len = load_str(s, &w->buf[off & (WALK_SIZE - 1)], WALK_SIZE - off, sel->bin_slot);
+	hit = str_match(s, sel->bin_op, sel->bin_slot, len);
+	if (c && c->exe == (__u64)exe) {
+		c->known |= bit;
+		c->matched = hit ? c->matched | bit : c->matched & ~bit;
+	} else {
+		fresh.known = bit;
+		fresh.matched = hit ? bit : 0;
+		bpf_map_update_elem(&vigil_hook_bins, &tgid, &fresh, BPF_ANY);
+	}
+	return hit;
+}
+
+/* matchPIDs and matchBinaries: cheap, decided before any argument is read. */
+static __always_inline bool process_match(__u32 idx, const volatile struct vigil_selector *sel)
+{
+	if (sel->pid_op != VIGIL_OP_NONE && !pid_match(sel))
+		return false;
+	if (sel->bin_op != VIGIL_OP_NONE && !bin_match(idx, sel))
+		return false;
+	return true;
+}
+
+static __always_inline bool args_match(struct hook_heap *h, const volatile struct vigil_selector *sel,
+				       struct arg_slots *sl)
+{
+	__u32 k;
+
+	for (k = 0; k < VIGIL_ARG_FILTERS; k++) {
+		if (k >= sel->nfilters)
+			break;
+		if (!filter_match(h, &sel->filters[k], sl))
+			return false;
+	}
+	return true;
+}
+
+/* ---- actions ---- */
+
+static __always_inline bool rate_limited(__u32 idx, const volatile struct vigil_action *a)
+{
+	__u64 now = bpf_ktime_get_ns(), id = bpf_get_current_pid_tgid(), *last;
+	struct rate_key key = { .selector = idx };
+
+	if (!a->rate_ns)
+		return false;
+	key.scope = a->rate_scope == 0 ? id : a->rate_scope == 1 ? id >> 32 : 0;
+	last = bpf_map_lookup_elem(&vigil_hook_rate, &key);
+	if (last && now - *last < a->rate_ns)
+		return true;
+	bpf_map_update_elem(&vigil_hook_rate, &key, &now, BPF_ANY);
+	return false;
+}
+
+/* Carries out the selector's actions. Returns whether to post; *verdict gets Override's error. */
+static __noinline bool act(struct hook_heap *h, __u32 idx, const volatile struct vigil_selector *sel,
+				__s32 *verdict)
+{
+	bool post = true, monitor = vigil_hook_mode == VIGIL_MODE_MONITOR;
+	__u32 k;
+
+	for (k = 0; k < VIGIL_ACTIONS; k++) {
+		const volatile struct vigil_action *a = &sel->actions[k];
+
+		if (k >= sel->nactions)
+			break;
+		if (k == 0) {
+			h->ev.action = a->kind;
+			h->ev.action_arg = a->arg;
+		}
+		switch (a->kind) {
+		case VIGIL_ACT_POST:
+			if (rate_limited(idx, a)) {
+				stat_add(VIGIL_HS_RATE_LIMITED);
+				post = false;
+			}
+			break;
+		case VIGIL_ACT_NOPOST:
+			post = false;
+			break;
+		case VIGIL_ACT_SIGKILL:
+		case VIGIL_ACT_SIGNAL:
+		case VIGIL_ACT_OVERRIDE:
+			h->ev.action = a->kind;
+			h->ev.action_arg = a->arg;
+			if (monitor) {
+				h->ev.flags |= VIGIL_HEVF_MONITOR;
+				stat_add(VIGIL_HS_MONITOR_ONLY);
+				break;
+			}
+			h->ev.flags |= VIGIL_HEVF_ENFORCED;
+			if (a->kind == VIGIL_ACT_OVERRIDE) {
+				*verdict = a->arg;
+				stat_add(VIGIL_HS_OVERRIDE);
+			} else if (bpf_send_signal(a->kind == VIGIL_ACT_SIGKILL ? SIGKILL : a->arg)) {
+				h->ev.flags |= VIGIL_HEVF_ACTION_ERR;
+				stat_add(VIGIL_HS_ACTION_ERR);
+			} else {
+				stat_add(a->kind == VIGIL_ACT_SIGKILL ? VIGIL_HS_SIGKILL : VIGIL_HS_SIGNAL);
+			}
+			break;
+		}
+	}
+	return post;
+}
+
+static __noinline void post(struct hook_heap *h)
+{
+	__u32 size = sizeof(h->ev) + h->ev.data_len;
+
+	h->ev.hdr.size = size;
+	if (size > sizeof(*h))
+		return;
+	if (bpf_ringbuf_output(&vigil_events, h, size, 0)) {
+		stat_add(VIGIL_HS_LOST);
+		return;
+	}
+	stat_add(VIGIL_HS_POSTED);
+}
+
+/* ---- entry and return ---- */
+
+/* The hook fired with these function arguments. Returns the Override error (0: none). */
+static __always_inline __s32 on_entry(__u64 *raw, __u32 syscall)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, candidates = 0, i, match = NO_SELECTOR;
+	struct vigil_proc_state *ps;
+	struct arg_slots sl = {};
+	struct hook_heap *h;
+	__s32 verdict = 0;
+	bool want_post = true;
+
+	stat_add(VIGIL_HS_CALLS);
+	for (i = 0; i < VIGIL_SELECTORS; i++) {
+		if (i >= vigil_hook_cfg.nselectors)
+			break;
+		if (process_match(i, &vigil_hook_cfg.selectors[i]))
+			candidates |= 1u << i;
+	}
+	if (vigil_hook_cfg.nselectors && !candidates)
+		return 0;
+
+	h = bpf_map_lookup_elem(&vigil_hook_heap, &zero);
+	if (!h)
+		return 0;
+	__builtin_memset(&h->ev, 0, sizeof(h->ev));
+	read_args(h, &sl, raw);
+
+	for (i = 0; i < VIGIL_SELECTORS; i++) {
+		if (i >= vigil_hook_cfg.nselectors)
+			break;
+		if ((candidates & (1u << i)) && args_match(h, &vigil_hook_cfg.selectors[i], &sl)) {
+			match = i;
+			break;
+		}
+	}
+	if (vigil_hook_cfg.nselectors && match == NO_SELECTOR)
+		return 0;
+	stat_add(VIGIL_HS_MATCHED);
+
+	h->ev.hdr.type = VIGIL_EV_HOOK;
+	h->ev.hdr.version = VIGIL_EVENTS_VERSION;
+	h->ev.hdr.time = bpf_ktime_get_boot_ns();
+	h->ev.pid = tgid;
+	h->ev.tid = (__u32)id;
+	ps = bpf_map_lookup_elem(&vigil_procs, &tgid);
+	h->ev.ktime = ps ? ps->ktime : 0;
+	h->ev.hook_id = vigil_hook_cfg.hook_id;
+	h->ev.syscall = syscall;
+	h->ev.selector = match;
+	if (match < VIGIL_SELECTORS)
+		want_post = act(h, match, &vigil_hook_cfg.selectors[match], &verdict);
+
+	if (vigil_hook_cfg.flags & VIGIL_HOOKF_RETURN) {
+		/* The return side posts (or not): keep the record until then, whatever the action. */
+		h->ev.reserved = want_post;
+		if (bpf_map_update_elem(&vigil_hook_pending, &id, h, BPF_ANY))
+			stat_add(VIGIL_HS_PENDING_LOST);
+	} else if (want_post) {
+		post(h);
+	}
+	return verdict;
+}
+
+static __always_inline void on_return(__u64 ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct hook_heap *h = bpf_map_lookup_elem(&vigil_hook_pending, &id);
+	const volatile struct vigil_selector *sel;
+	struct arg_slots sl = {};
+	bool want_post;
+	__u32 k;
+
+	if (!h)
+		return;
+	want_post = h->ev.reserved && (vigil_hook_cfg.flags & VIGIL_HOOKF_RET_POST);
+	h->ev.reserved = 0;
+	h->ev.ret = (__s64)sign_extend(ret, vigil_hook_cfg.ret_type);
+	h->ev.flags |= VIGIL_HEVF_RETURN;
+	if (h->ev.selector < VIGIL_SELECTORS) {
+		sel = &vigil_hook_cfg.selectors[h->ev.selector];
+		sl.num[0] = h->ev.ret;
+		for (k = 0; k < VIGIL_RET_FILTERS; k++) {
+			if (k >= sel->nret_filters)
+				break;
+			if (!int_match(&sel->ret_filters[k], sl.num[0], is_signed(vigil_hook_cfg.ret_type)))
+				want_post = false;
+		}
+	}
+	if (want_post)
+		post(h);
+	bpf_map_delete_elem(&vigil_hook_pending, &id);
+}
+
+/* ---- program flavours ---- */
+
+static __always_inline void regs_args(struct pt_regs *regs, __u64 *raw)
+{
+	if (vigil_hook_cfg.flags & VIGIL_HOOKF_SYSCALL) {
+		/* __x64_sys_*(const struct pt_regs *regs): the syscall's own registers. */
+		struct pt_regs *inner = (struct pt_regs *)PT_REGS_PARM1(regs);
+
+		raw[0] = PT_REGS_PARM1_CORE_SYSCALL(inner);
+		raw[1] = PT_REGS_PARM2_CORE_SYSCALL(inner);
+		raw[2] = PT_REGS_PARM3_CORE_SYSCALL(inner);
+		raw[3] = PT_REGS_PARM4_CORE_SYSCALL(inner);
+		raw[4] = PT_REGS_PARM5_CORE_SYSCALL(inner);
+		return;
+	}
+	raw[0] = PT_REGS_PARM1(regs);
+	raw[1] = PT_REGS_PARM2(regs);
+	raw[2] = PT_REGS_PARM3(regs);
+	raw[3] = PT_REGS_PARM4(regs);
+	raw[4] = PT_REGS_PARM5(regs);
+}
+
+SEC("kprobe")
+int vigil_kprobe(struct pt_regs *ctx)
+{
+	__u64 raw[VIGIL_SYSCALL_ARGS] = {};
+	__s32 verdict;
+
+	regs_args(ctx, raw);
+	verdict = on_entry(raw, 0xffffffff);
+	if (verdict)
+		bpf_override_return(ctx, verdict);
+	return 0;
+}
+
+SEC("kretprobe")
+int vigil_kretprobe(struct pt_regs *ctx)
+{
+	on_return(PT_REGS_RC(ctx));
+	return 0;
+}
+
+/* Trampoline flavours read their arguments with bpf_get_func_arg (5.17+): any index is safe,
+ * a missing one reads as an error and stays 0. */
+static __always_inline void tramp_args(void *ctx, __u64 *raw)
+{
+	__u32 i;
+
+	for (i = 0; i < VIGIL_HOOK_ARGS; i++)
+		bpf_get_func_arg(ctx, i, &raw[i]);
+}
+
+SEC("fentry")
+int vigil_fentry(void *ctx)
+{
+	__u64 raw[VIGIL_SYSCALL_ARGS] = {};
+
+	tramp_args(ctx, raw);
+	on_entry(raw, 0xffffffff);
+	return 0;
+}
+
+SEC("fexit")
+int vigil_fexit(void *ctx)
+{
+	__u64 ret = 0;
+
+	bpf_get_func_ret(ctx, &ret);
+	on_return(ret);
+	return 0;
+}
+
+SEC("fmod_ret")
+int vigil_fmod_ret(void *ctx)
+{
+	__u64 raw[VIGIL_SYSCALL_ARGS] = {};
+
+	tramp_args(ctx, raw);
+	return on_entry(raw, 0xffffffff);
+}
+
+SEC("lsm")
+int vigil_lsm(void *ctx)
+{
+	__u64 raw[VIGIL_SYSCALL_ARGS] = {};
+
+	tramp_args(ctx, raw);
+	return on_entry(raw, 0xffffffff);
+}
+
+/* syscalls:sys_enter_* / sys_exit_*: the same layout for every syscall. */
+struct sys_enter_ctx {
+	__u64 common;
+	__s32 nr;
+	__u32 pad;
+	__u64 args[VIGIL_SYSCALL_ARGS];
+};
+
+struct sys_exit_ctx {
+	__u64 common;
+	__s32 nr;
+	__u32 pad;
+	__s64 ret;
+};
+
+/* By constant indices only: a variable index loses the verifier's bounds. */
+static __always_inline __u64 sys_arg(const __u64 *sys, __u8 src, __u64 constant)
+{
+	switch (src) {
+	case 0: return sys[0];
+	case 1: return sys[1];
+	case 2: return sys[2];
+	case 3: return sys[3];
+	case 4: return sys[4];
+	case 5: return sys[5];
+	default: return constant;
+	}
+}
+
+SEC("tracepoint")
+int vigil_sys_enter(struct sys_enter_ctx *ctx)
+{
+	__u32 nr = ctx->nr, i;
+	struct vigil_syscall_map *m = bpf_map_lookup_elem(&vigil_hook_syscalls, &nr);
+	__u64 raw[VIGIL_SYSCALL_ARGS] = {}, sys[VIGIL_SYSCALL_ARGS];
+
+	if (!m)
+		return 0;
+	/* Copied with a probe read: a direct context read of all six would make the program
+	 * unattachable to syscalls with fewer arguments (the kernel checks the largest context
+	 * offset read against the event's size); unused slots get whatever follows, unread. */
+	bpf_probe_read_kernel(sys, sizeof(sys), ctx->args);
+	/* Function argument j is syscall argument m->src[j], or the constant m->value[j]. */
+	for (i = 0; i < VIGIL_SYSCALL_ARGS; i++)
+		raw[i] = sys_arg(sys, m->src[i], m->value[i]);
+	on_entry(raw, nr);
+	return 0;
+}
+
+SEC("tracepoint")
+int vigil_sys_exit(struct sys_exit_ctx *ctx)
+{
+	on_return(ctx->ret);
+	return 0;
+}

@@ -1,0 +1,362 @@
+/**
+ * Byte layout of a TracingPolicy hook's kernel configuration and of its events: a mirror of
+ * bpf/vigil_hook.h (same names, same offsets; the C side asserts the sizes). The hook's
+ * configuration is described here with names (`'file'`, `'Prefix'`, `'Sigkill'`) and encoded
+ * to the bytes bpf/hook.bpf.c reads from .rodata, plus the entries of its string and integer
+ * maps.
+ */
+
+export const HOOK_ARGS = 5;
+export const SELECTORS = 5;
+export const ARG_FILTERS = 5;
+export const RET_FILTERS = 2;
+export const FILTER_VALUES = 8;
+export const PIDS = 8;
+export const ACTIONS = 3;
+export const STR_KEY = 252;
+export const SYSCALL_ARGS = 6;
+export const ARG_STR_MAX = 4096;
+
+/** enum vigil_arg_type */
+export const ArgType = {
+  none: 0,
+  s64: 1,
+  u64: 2,
+  s32: 3,
+  u32: 4,
+  s16: 5,
+  u16: 6,
+  s8: 7,
+  u8: 8,
+  string: 9,
+  char_buf: 10,
+  file: 11,
+  path: 12,
+  fd: 13,
+  filename: 14,
+  dentry: 15,
+  linux_binprm: 16,
+  cred: 17,
+  capability: 18,
+  sockaddr: 19,
+  sock: 20,
+} as const;
+export type ArgTypeName = keyof typeof ArgType;
+
+const SRC_CONST = 0x80;
+const NO_SIZE = 0xff;
+const ARGF_USER = 1;
+const ARGF_RET_COPY = 2;
+
+/** enum vigil_op */
+export const Op = {
+  None: 0,
+  Equal: 1,
+  NotEqual: 2,
+  Prefix: 3,
+  NotPrefix: 4,
+  Postfix: 5,
+  NotPostfix: 6,
+  GT: 7,
+  LT: 8,
+  Mask: 9,
+  InMap: 10,
+  NotInMap: 11,
+  In: 12,
+  NotIn: 13,
+} as const;
+export type OpName = Exclude<keyof typeof Op, 'None'>;
+
+/** enum vigil_action_kind */
+export const ActionKind = { Post: 0, NoPost: 1, Sigkill: 2, Signal: 3, Override: 4, NotifyEnforcer: 5, User: 6 } as const;
+export type ActionKindName = keyof typeof ActionKind;
+
+export const HookMode = { enforce: 0, monitor: 1 } as const;
+export type HookModeName = keyof typeof HookMode;
+
+/** enum vigil_hook_stat: slots of the per-CPU map vigil_hook_stats. */
+export const HookStat = {
+  calls: 0,
+  matched: 1,
+  posted: 2,
+  lost: 3,
+  rateLimited: 4,
+  sigkill: 5,
+  signal: 6,
+  override: 7,
+  monitorOnly: 8,
+  pendingLost: 9,
+  actionErrors: 10,
+} as const;
+export type HookStatName = keyof typeof HookStat;
+export const HOOK_STAT_SLOTS = 16;
+
+// ---- configuration -------------------------------------------------------------------------
+
+export interface HookArgConfig {
+  type: ArgTypeName;
+  /** The function argument it comes from, or a constant (syscall equivalents). */
+  src: number | { const: bigint };
+  /** char_buf: the function argument holding its size. */
+  sizeSrc?: number;
+  /** A user-space pointer (syscall arguments). */
+  user?: boolean;
+  returnCopy?: boolean;
+  /** Bytes to copy at most (strings, buffers); default and ceiling ARG_STR_MAX. */
+  maxData?: number;
+}
+
+export interface IntFilterConfig {
+  /** Index into the hook's args. */
+  arg: number;
+  op: 'Equal' | 'NotEqual' | 'GT' | 'LT' | 'Mask' | 'InMap' | 'NotInMap';
+  values: bigint[];
+}
+
+export interface StringFilterConfig {
+  arg: number;
+  op: 'Equal' | 'NotEqual' | 'Prefix' | 'NotPrefix' | 'Postfix' | 'NotPostfix';
+  strings: Buffer[];
+}
+
+export type FilterConfig = IntFilterConfig | StringFilterConfig;
+
+export interface ActionConfig {
+  kind: ActionKindName;
+  /** Signal: the signal; Override: the (negative) error. */
+  arg?: number;
+  /** Post: at most one event per this many ns per scope. */
+  rateNs?: bigint;
+  rateScope?: 'thread' | 'process' | 'global';
+  /** User: the policy's action index, handled in user space. */
+  userAction?: number;
+}
+
+export interface SelectorConfig {
+  pids?: { op: 'In' | 'NotIn'; values: number[]; namespacePid?: boolean };
+  binaries?: { op: 'In' | 'NotIn' | 'Prefix' | 'NotPrefix' | 'Postfix' | 'NotPostfix'; paths: string[] };
+  args?: FilterConfig[];
+  returnArgs?: IntFilterConfig[];
+  actions?: ActionConfig[];
+}
+
+export interface HookConfig {
+  /** Echoed in every event of this hook. */
+  hookId: number;
+  args: HookArgConfig[];
+  /** Post at return, with the return value read as this type. */
+  ret?: { type: ArgTypeName; post: boolean };
+  /** kprobe on a syscall wrapper: arguments come from the inner pt_regs. */
+  syscall?: boolean;
+  selectors: SelectorConfig[];
+}
+
+/** Entries of the hook's string and integer maps (keys; every value is 1). */
+export interface HookMapEntries {
+  strs: Buffer[];
+  prefixes: Buffer[];
+  ints: Buffer[];
+}
+
+export interface EncodedHook {
+  /** The bytes of `vigil_hook_cfg`. */
+  config: Buffer;
+  maps: HookMapEntries;
+}
+
+const ARG_SIZE = 16;
+const FILTER_SIZE = 72;
+const ACTION_SIZE = 16;
+const SELECTOR_SIZE = 600;
+const SELECTOR = { filters: 48, retFilters: 408, actions: 552 } as const;
+export const HOOK_CONFIG_SIZE = 3088;
+const CONFIG = { args: 8, selectors: 88 } as const;
+const STR_KEY_SIZE = 260;
+const POSTFIX_SLOT = 0x80000000;
+
+export class HookConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HookConfigError';
+  }
+}
+
+function limit(what: string, n: number, max: number): void {
+  if (n > max) throw new HookConfigError(`${what}: ${n} given, the kernel side takes at most ${max}`);
+}
+
+/** Key of the string maps: (prefixlen, slot, bytes); Postfix values reversed. */
+export function strKey(slot: number, bytes: Buffer, prefixlen = 0): Buffer {
+  const key = Buffer.alloc(STR_KEY_SIZE);
+  key.writeUInt32LE(prefixlen, 0);
+  key.writeUInt32LE(slot >>> 0, 4);
+  bytes.copy(key, 8, 0, Math.min(bytes.length, STR_KEY - 1));
+  return key;
+}
+
+function intKey(slot: number, value: bigint): Buffer {
+  const key = Buffer.alloc(16);
+  key.writeUInt32LE(slot, 0);
+  key.writeBigUInt64LE(BigInt.asUintN(64, value), 8);
+  return key;
+}
+
+/** Map entries of a string operator's values under `slot`. */
+function addStrings(maps: HookMapEntries, op: string, slot: number, values: Buffer[]): void {
+  for (const v of values) {
+    const bytes = v.subarray(0, STR_KEY - 1);
+    if (op === 'Equal' || op === 'NotEqual' || op === 'In' || op === 'NotIn') maps.strs.push(strKey(slot, bytes));
+    else if (op === 'Prefix' || op === 'NotPrefix') maps.prefixes.push(strKey(slot, bytes, 32 + 8 * bytes.length));
+    else {
+      const rev = Buffer.from(bytes).reverse();
+      maps.prefixes.push(strKey(slot | POSTFIX_SLOT, rev, 32 + 8 * rev.length));
+    }
+  }
+}
+
+function isStringFilter(f: FilterConfig): f is StringFilterConfig {
+  return 'strings' in f;
+}
+
+function writeFilter(buf: Buffer, at: number, f: FilterConfig, slot: number, maps: HookMapEntries): void {
+  buf.writeUInt8(f.arg, at);
+  buf.writeUInt8(Op[f.op], at + 1);
+  buf.writeUInt32LE(slot, at + 4);
+  if (isStringFilter(f)) {
+    buf.writeUInt8(1, at + 3); // VIGIL_FILTF_STRING
+    addStrings(maps, f.op, slot, f.strings);
+    return;
+  }
+  if (f.op === 'InMap' || f.op === 'NotInMap') {
+    for (const v of f.values) maps.ints.push(intKey(slot, v));
+    return;
+  }
+  limit(`${f.op} values`, f.values.length, FILTER_VALUES);
+  buf.writeUInt8(f.values.length, at + 2);
+  f.values.forEach((v, k) => buf.writeBigUInt64LE(BigInt.asUintN(64, v), at + 8 + 8 * k));
+}
+
+const RATE_SCOPE = { thread: 0, process: 1, global: 2 } as const;
+
+function writeSelector(buf: Buffer, at: number, idx: number, sel: SelectorConfig, maps: HookMapEntries): void {
+  const args = sel.args ?? [];
+  const rets = sel.returnArgs ?? [];
+  const actions = sel.actions ?? [{ kind: 'Post' }];
+  limit('matchArgs entries', args.length, ARG_FILTERS);
+  limit('matchReturnArgs entries', rets.length, RET_FILTERS);
+  limit('matchActions entries', actions.length, ACTIONS);
+  // Slots: unique per (selector, filter) so that one map serves every filter of the hook.
+  const slot = (k: number) => ((idx + 1) << 8) | k;
+  buf.writeUInt8(args.length, at);
+  buf.writeUInt8(rets.length, at + 1);
+  if (sel.binaries) {
+    buf.writeUInt8(Op[sel.binaries.op], at + 2);
+    buf.writeUInt32LE(slot(0xff), at + 8);
+    addStrings(maps, sel.binaries.op, slot(0xff), sel.binaries.paths.map((p) => Buffer.from(p)));
+  }
+  if (sel.pids) {
+    limit('matchPIDs values', sel.pids.values.length, PIDS);
+    buf.writeUInt8(Op[sel.pids.op], at + 3);
+    buf.writeUInt8(sel.pids.values.length, at + 4);
+    if (sel.pids.namespacePid) buf.writeUInt8(1, at + 5);
+    sel.pids.values.forEach((p, k) => buf.writeUInt32LE(p, at + 16 + 4 * k));
+  }
+  buf.writeUInt8(actions.length, at + 6);
+  args.forEach((f, k) => writeFilter(buf, at + SELECTOR.filters + k * FILTER_SIZE, f, slot(k), maps));
+  rets.forEach((f, k) => writeFilter(buf, at + SELECTOR.retFilters + k * FILTER_SIZE, f, slot(0x10 + k), maps));
+  actions.forEach((a, k) => {
+    const o = at + SELECTOR.actions + k * ACTION_SIZE;
+    buf.writeUInt8(ActionKind[a.kind], o);
+    buf.writeUInt8(RATE_SCOPE[a.rateScope ?? 'thread'], o + 1);
+    buf.writeUInt8(a.userAction ?? 0, o + 2);
+    buf.writeInt32LE(a.arg ?? 0, o + 4);
+    buf.writeBigUInt64LE(a.rateNs ?? 0n, o + 8);
+  });
+}
+
+/** The hook's configuration as bpf/hook.bpf.c reads it, and its map entries. */
+export function encodeHookConfig(hook: HookConfig): EncodedHook {
+  limit('arguments', hook.args.length, HOOK_ARGS);
+  limit('selectors', hook.selectors.length, SELECTORS);
+  const buf = Buffer.alloc(HOOK_CONFIG_SIZE);
+  const maps: HookMapEntries = { strs: [], prefixes: [], ints: [] };
+  buf.writeUInt32LE(hook.hookId, 0);
+  buf.writeUInt8(hook.args.length, 4);
+  buf.writeUInt8(hook.selectors.length, 5);
+  let flags = 0;
+  if (hook.ret) flags |= 1; // VIGIL_HOOKF_RETURN
+  if (hook.syscall) flags |= 2; // VIGIL_HOOKF_SYSCALL
+  if (hook.ret?.post) flags |= 4; // VIGIL_HOOKF_RET_POST
+  buf.writeUInt8(flags, 6);
+  buf.writeUInt8(ArgType[hook.ret?.type ?? 'none'], 7);
+  hook.args.forEach((a, i) => {
+    const o = CONFIG.args + i * ARG_SIZE;
+    buf.writeUInt8(ArgType[a.type], o);
+    if (typeof a.src === 'number') buf.writeUInt8(a.src, o + 1);
+    else {
+      buf.writeUInt8(SRC_CONST, o + 1);
+      buf.writeBigUInt64LE(BigInt.asUintN(64, a.src.const), o + 8);
+    }
+    buf.writeUInt8(a.sizeSrc ?? NO_SIZE, o + 2);
+    buf.writeUInt8((a.user ? ARGF_USER : 0) | (a.returnCopy ? ARGF_RET_COPY : 0), o + 3);
+    buf.writeUInt32LE(Math.min(a.maxData ?? ARG_STR_MAX, ARG_STR_MAX), o + 4);
+  });
+  hook.selectors.forEach((s, i) => writeSelector(buf, CONFIG.selectors + i * SELECTOR_SIZE, i, s, maps));
+  return { config: buf, maps };
+}
+
+/** struct vigil_syscall_map: function argument j = syscall argument src[j], or a constant. */
+export function encodeSyscallMap(src: (number | { const: bigint } | undefined)[]): Buffer {
+  limit('syscall map entries', src.length, SYSCALL_ARGS);
+  const buf = Buffer.alloc(56);
+  for (let j = 0; j < SYSCALL_ARGS; j++) {
+    const s = src[j];
+    if (typeof s === 'number') buf.writeUInt8(s, j);
+    else {
+      buf.writeUInt8(SRC_CONST, j);
+      if (s) buf.writeBigUInt64LE(BigInt.asUintN(64, s.const), 8 + 8 * j);
+    }
+  }
+  return buf;
+}
+
+// ---- events --------------------------------------------------------------------------------
+
+/** struct vigil_hook_event (fixed part; arguments follow at SIZE). */
+export const HOOK_EVENT = {
+  pid: 16,
+  tid: 20,
+  ktime: 24,
+  hook_id: 32,
+  syscall: 36,
+  ret: 40,
+  action: 48,
+  selector: 49,
+  nargs: 50,
+  flags: 51,
+  action_arg: 52,
+  data_len: 56,
+  SIZE: 64,
+} as const;
+
+/** vigil_hook_event.flags */
+export const HookEventFlag = { return: 1, enforced: 2, monitor: 4, truncated: 8, actionError: 16 } as const;
+/** vigil_arg_hdr.flags */
+export const ArgFlag = { truncated: 1, error: 2 } as const;
+
+/** struct vigil_cred */
+export const CRED = {
+  uid: 0,
+  gid: 4,
+  euid: 8,
+  egid: 12,
+  suid: 16,
+  sgid: 20,
+  fsuid: 24,
+  fsgid: 28,
+  cap_permitted: 32,
+  cap_effective: 40,
+  cap_inheritable: 48,
+  securebits: 56,
+  SIZE: 64,
+} as const;

@@ -1,0 +1,214 @@
+/**
+ * HookProgram: one TracingPolicy hook in the kernel — a copy of bpf/build/hook.bpf.o loaded
+ * with the hook's configuration, its selector maps filled, and the chosen program flavour
+ * attached. Loading never compiles anything: the configuration is data.
+ */
+import path from 'node:path';
+import { BpfLink, BpfObject, type BpfMap } from './bpf-object';
+import { isBpfError } from './errors';
+import {
+  encodeHookConfig,
+  encodeSyscallMap,
+  HOOK_STAT_SLOTS,
+  HookMode,
+  HookStat,
+  type HookConfig,
+  type HookModeName,
+  type HookStatName,
+} from './hook-layout';
+import { ensureTracefs } from './mounts';
+import { packageRoot } from './native';
+
+/** How a hook reaches the kernel. */
+export type HookAttach =
+  | { kind: 'kprobe'; func: string }
+  | { kind: 'fentry'; func: string }
+  /** fentry-like, and the function can be made to fail (Override). */
+  | { kind: 'fmod_ret'; func: string }
+  /** A BPF LSM hook by its name without the bpf_lsm_ prefix (file_open, bprm_check_security). */
+  | { kind: 'lsm'; hook: string }
+  /** The equivalent syscalls' tracepoints, each with how to rebuild the function's arguments. */
+  | { kind: 'syscalls'; syscalls: SyscallEquivalent[] };
+
+export interface SyscallEquivalent {
+  /** e.g. "read" (tracepoints syscalls:sys_enter_read / sys_exit_read). */
+  name: string;
+  nr: number;
+  /** Function argument j = syscall argument args[j], or a constant. */
+  args: (number | { const: bigint } | undefined)[];
+}
+
+/** Maps of the process object a hook shares (ProcessEventSource.sharedMaps()). */
+export interface HookSharedMaps {
+  events: number;
+  procs: number;
+}
+
+export interface HookLoadOptions {
+  config: HookConfig;
+  attach: HookAttach;
+  /** Without it the hook has a ring of its own (tests): read it with `object.ringBuffer('vigil_events')`. */
+  shared?: HookSharedMaps;
+  mode?: HookModeName;
+  objectPath?: string;
+  /** Own ring size when not shared (bytes, power of two). */
+  ringBytes?: number;
+}
+
+export interface HookAttachment {
+  program: string;
+  target: string;
+}
+
+export function defaultHookObjectPath(): string {
+  return process.env.VIGIL_HOOK_BPF_OBJECT ?? path.resolve(packageRoot, '..', '..', 'bpf', 'build', 'hook.bpf.o');
+}
+
+const ENTRY_PROGRAM = { kprobe: 'vigil_kprobe', fentry: 'vigil_fentry', fmod_ret: 'vigil_fmod_ret', lsm: 'vigil_lsm' } as const;
+
+export class HookProgram {
+  readonly attachments: HookAttachment[] = [];
+  private readonly links: BpfLink[] = [];
+  private closed = false;
+
+  private constructor(
+    readonly object: BpfObject,
+    readonly config: HookConfig,
+  ) {}
+
+  /** Loads and attaches; on any failure nothing stays loaded and a BpfError says why. */
+  static load(opts: HookLoadOptions): HookProgram {
+    const obj = BpfObject.open(opts.objectPath ?? defaultHookObjectPath(), { objectName: `vigil_hook_${opts.config.hookId}` });
+    const hook = new HookProgram(obj, opts.config);
+    try {
+      hook.prepare(opts);
+      obj.load();
+      hook.fillMaps(opts);
+      hook.attach(opts.attach);
+      return hook;
+    } catch (err) {
+      hook.close();
+      throw err;
+    }
+  }
+
+  private prepare(opts: HookLoadOptions): void {
+    const { config, attach } = opts;
+    const wanted = new Set<string>();
+    const ret = config.ret !== undefined;
+    if (attach.kind === 'syscalls') {
+      wanted.add('vigil_sys_enter');
+      if (ret) wanted.add('vigil_sys_exit');
+    } else {
+      wanted.add(ENTRY_PROGRAM[attach.kind]);
+      if (ret) wanted.add(attach.kind === 'kprobe' ? 'vigil_kretprobe' : 'vigil_fexit');
+    }
+    for (const p of this.object.programs()) p.autoload = wanted.has(p.name);
+    if (attach.kind === 'fentry' || attach.kind === 'fmod_ret') {
+      this.object.program(ENTRY_PROGRAM[attach.kind]).setAttachTarget(attach.func);
+      if (ret) this.object.program('vigil_fexit').setAttachTarget(attach.func);
+    } else if (attach.kind === 'lsm') {
+      this.object.program('vigil_lsm').setAttachTarget(attach.hook);
+      if (ret) throw new RangeError('an lsm hook has no return probe: its return value is the verdict');
+    }
+    const { config: bytes, maps } = encodeHookConfig(config);
+    this.object.setGlobal('vigil_hook_cfg', bytes);
+    this.object.setGlobal('vigil_hook_mode', HookMode[opts.mode ?? 'enforce']);
+    if (opts.shared) {
+      this.object.map('vigil_events').reuse(opts.shared.events);
+      this.object.map('vigil_procs').reuse(opts.shared.procs);
+    } else if (opts.ringBytes) {
+      this.object.map('vigil_events').setMaxEntries(opts.ringBytes);
+    }
+    // Size each selector map to its entries (a map needs at least one).
+    const syscalls = attach.kind === 'syscalls' ? attach.syscalls.length : 0;
+    this.object.map('vigil_hook_strs').setMaxEntries(Math.max(1, maps.strs.length));
+    this.object.map('vigil_hook_prefix').setMaxEntries(Math.max(1, maps.prefixes.length));
+    this.object.map('vigil_hook_ints').setMaxEntries(Math.max(1, maps.ints.length));
+    this.object.map('vigil_hook_syscalls').setMaxEntries(Math.max(1, syscalls));
+  }
+
+  private fillMaps(opts: HookLoadOptions): void {
+    const { maps } = encodeHookConfig(opts.config);
+    const one = Buffer.from([1]);
+    const put = (m: BpfMap, keys: Buffer[]) => keys.forEach((k) => m.update(k, one));
+    put(this.object.map('vigil_hook_strs'), maps.strs);
+    put(this.object.map('vigil_hook_prefix'), maps.prefixes);
+    put(this.object.map('vigil_hook_ints'), maps.ints);
+    if (opts.attach.kind === 'syscalls') {
+      const m = this.object.map('vigil_hook_syscalls');
+      for (const s of opts.attach.syscalls) {
+        const key = Buffer.alloc(4);
+        key.writeUInt32LE(s.nr);
+        m.update(key, encodeSyscallMap(s.args));
+      }
+    }
+  }
+
+  private attach(a: HookAttach): void {
+    const ret = this.config.ret !== undefined;
+    const add = (program: string, target: string, link: () => BpfLink) => {
+      this.links.push(link());
+      this.attachments.push({ program, target });
+    };
+    switch (a.kind) {
+      case 'kprobe':
+        add('vigil_kprobe', a.func, () => this.object.program('vigil_kprobe').attachKprobe(a.func));
+        if (ret) add('vigil_kretprobe', a.func, () => this.object.program('vigil_kretprobe').attachKprobe(a.func, { retprobe: true }));
+        break;
+      case 'fentry':
+      case 'fmod_ret':
+        add(ENTRY_PROGRAM[a.kind], a.func, () => this.object.program(ENTRY_PROGRAM[a.kind]).attach());
+        if (ret) add('vigil_fexit', a.func, () => this.object.program('vigil_fexit').attach());
+        break;
+      case 'lsm':
+        add('vigil_lsm', a.hook, () => this.object.program('vigil_lsm').attach());
+        break;
+      case 'syscalls':
+        ensureTracefs();
+        // Return side first: an entry recorded before its exit probe exists would wait forever.
+        if (ret)
+          for (const s of a.syscalls)
+            add('vigil_sys_exit', `syscalls/sys_exit_${s.name}`, () =>
+              this.object.program('vigil_sys_exit').attachTracepoint('syscalls', `sys_exit_${s.name}`),
+            );
+        for (const s of a.syscalls)
+          add('vigil_sys_enter', `syscalls/sys_enter_${s.name}`, () =>
+            this.object.program('vigil_sys_enter').attachTracepoint('syscalls', `sys_enter_${s.name}`),
+          );
+        break;
+    }
+  }
+
+  /** Monitor: enforcement actions are counted, not carried out. Takes effect at once. */
+  setMode(mode: HookModeName): void {
+    this.object.setGlobal('vigil_hook_mode', HookMode[mode]);
+  }
+
+  /** The kernel-side counters, summed over CPUs. */
+  stats(): Record<HookStatName, bigint> {
+    const m = this.object.map('vigil_hook_stats');
+    const out = {} as Record<HookStatName, bigint>;
+    for (const [name, slot] of Object.entries(HookStat) as [HookStatName, number][]) {
+      if (slot >= HOOK_STAT_SLOTS) continue;
+      const key = Buffer.alloc(4);
+      key.writeUInt32LE(slot);
+      out[name] = m.sumPerCpu(key);
+    }
+    return out;
+  }
+
+  /** Detaches and unloads. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const l of this.links.splice(0)) {
+      try {
+        l.destroy();
+      } catch (err) {
+        if (!isBpfError(err)) throw err;
+      }
+    }
+    this.object.close();
+  }
+}
