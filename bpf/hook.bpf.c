@@ -829,9 +829,14 @@ SEC("lsm")
 int vigil_lsm(void *ctx)
 {
 	__u64 raw[VIGIL_SYSCALL_ARGS] = {};
+	long verdict;
 
 	tramp_args(ctx, raw);
-	return on_entry(raw, 0xffffffff);
+	/* The verifier holds LSM programs to an error code in [-4095, 0] (MAX_ERRNO). */
+	verdict = on_entry(raw, 0xffffffff);
+	if (verdict < -4095 || verdict > 0)
+		verdict = 0;
+	return verdict;
 }
 
 /* syscalls:sys_enter_* / sys_exit_*: the same layout for every syscall. */
