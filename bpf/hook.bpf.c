@@ -327,6 +327,9 @@ static __noinline __u32 read_arg(struct hook_heap *h, __u32 pos, struct arg_slot
 		break;
 	case VIGIL_ARG_CHAR_BUF:
 	case VIGIL_ARG_SOCKADDR:
+		/* A sockaddr without a size argument: as much as a sockaddr_storage. */
+		if (a->type == VIGIL_ARG_SOCKADDR && a->size_src >= VIGIL_SYSCALL_ARGS)
+			size = a->max_data;
 		if (size > a->max_data)
 			size = a->max_data;
 		len = put_bytes(h, p, v, user, size);

@@ -11,6 +11,7 @@
  * coloured empty string always triggered the padding), and Tetragon's caps loop iterated
  * indices instead of values; this checks the names.
  */
+import type { KprobeArgument } from './hook-events';
 import type { GetEventsResponse, Process } from './tetragon';
 
 export interface CompactOptions {
@@ -43,7 +44,23 @@ export function formatCompact(event: GetEventsResponse, options: CompactOptions 
     const line = `${head('💥', 'exit')} ${info(p)} ${paint('cyan', p.arguments ?? '')} ${paint('red', status)}`;
     return withCaps(line, capsTrailer(p), paint);
   }
+  const hook = event.process_kprobe ?? event.process_lsm ?? event.process_tracepoint;
+  if (hook?.process) {
+    // Tetragon prints kprobes per function ("📚 read" ...); one generic line covers every hook:
+    //   🔧 <kind> <source> <binary> <function> <args> [action]
+    const what = event.process_tracepoint ? `${event.process_tracepoint.subsys}/${event.process_tracepoint.event}` : (event.process_kprobe ?? event.process_lsm)!.function_name;
+    const args = (hook.args ?? []).map(argText).filter((a) => a !== '').join(' ');
+    const action = hook.action && hook.action !== 'KPROBE_ACTION_POST' ? ` ${paint('red', hook.action.replace('KPROBE_ACTION_', ''))}` : '';
+    const kind = event.process_lsm ? 'lsm' : event.process_tracepoint ? 'tracepoint' : 'kprobe';
+    return `${head('🔧', kind)} ${info(hook.process)} ${what ?? ''} ${paint('cyan', args)}${action}`;
+  }
   return undefined;
+}
+
+function argText(a: KprobeArgument): string {
+  const v =
+    a.file_arg?.path ?? a.path_arg?.path ?? a.linux_binprm_arg?.path ?? a.string_arg ?? a.int_arg ?? a.long_arg ?? a.size_arg ?? a.uint_arg;
+  return v === undefined ? '' : String(v);
 }
 
 function capsTrailer(p: Process): string {

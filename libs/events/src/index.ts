@@ -1,4 +1,5 @@
 export * from './tetragon';
+export * from './hook-events';
 export { CapabilitiesType, SecureBitsType, capabilityNames, capabilitiesFromMasks } from './capabilities';
 export type { CapabilitiesTypeName, SecureBitsTypeName, CapabilityMasks } from './capabilities';
 export { ProcessFlag, flagsToString, flagsFromString, type ProcessFlagName } from './flags';

@@ -183,6 +183,8 @@ export interface AggregationInfo {
   count?: string;
 }
 
+import type { ProcessKprobe, ProcessLsm, ProcessTracepoint } from './hook-events';
+
 interface GetEventsResponseCommon {
   node_name?: string;
   time?: Timestamp;
@@ -191,10 +193,27 @@ interface GetEventsResponseCommon {
   node_labels?: Record<string, string>;
 }
 
+/** The messages of GetEventsResponse's `event` oneof that Vigil produces. */
+export interface EventPayloads {
+  process_exec: ProcessExec;
+  process_exit: ProcessExit;
+  process_kprobe: ProcessKprobe;
+  process_tracepoint: ProcessTracepoint;
+  process_lsm: ProcessLsm;
+}
+export type EventKind = keyof EventPayloads;
+
+type OneEvent<K extends EventKind> = { [P in K]: EventPayloads[P] } & { [P in Exclude<EventKind, K>]?: never };
+
 /** One line of the JSON export: the `event` oneof holds exactly one of the event messages. */
-export type GetEventsResponse =
-  | (GetEventsResponseCommon & { process_exec: ProcessExec; process_exit?: never })
-  | (GetEventsResponseCommon & { process_exit: ProcessExit; process_exec?: never });
+export type GetEventsResponse = GetEventsResponseCommon &
+  (
+    | OneEvent<'process_exec'>
+    | OneEvent<'process_exit'>
+    | OneEvent<'process_kprobe'>
+    | OneEvent<'process_tracepoint'>
+    | OneEvent<'process_lsm'>
+  );
 
 /** Process fields in descriptor order: protojson prints fields in declaration order. */
 export const PROCESS_FIELD_ORDER: ReadonlyArray<keyof Process> = [

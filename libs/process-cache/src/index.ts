@@ -2,6 +2,7 @@ export {
   ProcessCache,
   type CacheEntry,
   type EntryOrigin,
+  type HookContext,
   type ProcessCacheMetrics,
   type ProcessCacheOptions,
 } from './process-cache';

@@ -20,7 +20,7 @@
  * - /proc-seeded processes have start times with clock-tick (10 ms) granularity: a kernel ktime
  *   within one tick after a seeded start time is the same process.
  */
-import type { RawExecEvent, RawExitEvent, RawForkEvent, RawProcessEvent } from '@vigil/bpf-native';
+import type { RawExecEvent, RawExitEvent, RawForkEvent, RawHookEvent, RawProcessEvent } from '@vigil/bpf-native';
 import {
   execId,
   execResponse,
@@ -80,6 +80,17 @@ export interface ProcessCacheMetrics {
   missedExits: number;
   /** Exec/fork/seed for an exec_id already cached (ignored). */
   duplicates: number;
+  /** Hook events of a process never seen: sent with a minimal process flagged "miss". */
+  hooksWithoutProcess: number;
+}
+
+/** Who a policy hook event is about, as exec/exit events carry it. */
+export interface HookContext {
+  process: Process;
+  parent?: Process;
+  ancestors?: Process[];
+  nodeName: string;
+  time: Timestamp;
 }
 
 export type EntryOrigin = 'exec' | 'fork' | 'procfs';
@@ -130,6 +141,7 @@ export class ProcessCache {
     evictions: 0,
     evictionsReferenced: 0,
     exitsWithoutProcess: 0,
+    hooksWithoutProcess: 0,
     startsAfterExit: 0,
     parentsUnknown: 0,
     parentsLinkedLate: 0,
@@ -232,6 +244,19 @@ export class ProcessCache {
   ancestors(id: string, limit = Infinity): Process[] {
     const start = this.lru.peek(id);
     return start ? this.walkUp(start, limit).map((e) => ({ ...e.process })) : [];
+  }
+
+  /** The process a hook event belongs to (its thread as `tid`), with parent and ancestors. */
+  hookContext(raw: RawHookEvent): HookContext {
+    const entry = raw.ktime !== 0n ? this.find(raw.pid, raw.ktime) : this.current(raw.pid);
+    const time = this.ctx.clock.toTimestamp(raw.time);
+    if (!entry) {
+      this.counters.hooksWithoutProcess++;
+      const process = minimalProcess(raw.pid, raw.ktime, 0, this.ctx);
+      return { process: makeProcess({ ...process, tid: raw.tid }), nodeName: this.ctx.nodeName, time };
+    }
+    const { parent, ancestors } = this.lineage(entry);
+    return { process: makeProcess({ ...entry.process, tid: raw.tid }), parent, ancestors, nodeName: this.ctx.nodeName, time };
   }
 
   private onExec(raw: RawExecEvent): GetEventsResponse | undefined {

@@ -40,6 +40,11 @@ export const collectorSchema = {
       default: false,
       doc: 'Fill ancestors on exec/exit events (--enable-process-ancestors)',
     }),
+    policyDir: field.string({
+      env: 'VIGIL_POLICY_DIR',
+      default: '',
+      doc: "TracingPolicy YAML files loaded at start (Tetragon's --tracing-policy-dir); empty: none",
+    }),
     attachMode: field.oneOf(['auto', 'tp_btf', 'raw_tp', 'tracepoint'], {
       env: 'VIGIL_PROCESS_ATTACH',
       default: 'auto',

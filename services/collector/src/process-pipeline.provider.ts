@@ -3,7 +3,11 @@ import { ProcessEventSource } from '@vigil/bpf-native';
 import type { EventBus } from '@vigil/bus';
 import type { ConfigOf } from '@vigil/config';
 import { BootClock, JsonExportWriter } from '@vigil/events';
-import { probeKernel } from '@vigil/kernel-probe';
+import { probeKernel, type HookStrategy } from '@vigil/kernel-probe';
+import { parsePolicyFile, formatDiagnostic } from '@vigil/policy';
+import { kernelFromStrategy, PolicyLoadError, PolicyRuntime, SYSCALLS_X86_64 } from '@vigil/policy-kernel';
+import fs from 'node:fs';
+import path from 'node:path';
 import { hostNamespaces, ProcessCache, readProcess, readProcFs } from '@vigil/process-cache';
 import { EVENT_BUS, Readiness, VIGIL_CONFIG } from '@vigil/service-kit';
 import type { collectorSchema } from './collector.config';
@@ -19,10 +23,14 @@ export class ProcessPipelineProvider implements OnApplicationBootstrap, OnApplic
   private started = false;
   /** How the process hooks attach: from configuration, or chosen by the kernel probe for 'auto'. */
   attachMode: CollectorConfig['collector']['attachMode'];
+  /** The node's TracingPolicies; set once the process hooks are attached. */
+  policies?: PolicyRuntime;
+  private readonly policyDir: string;
 
   constructor(@Inject(VIGIL_CONFIG) config: CollectorConfig, @Inject(EVENT_BUS) bus: EventBus, readiness: Readiness) {
     const c = config.collector;
     this.attachMode = c.attachMode;
+    this.policyDir = c.policyDir;
     const cache = new ProcessCache({
       nodeName: config.node.name,
       clock: BootClock.calibrate(),
@@ -59,25 +67,59 @@ export class ProcessPipelineProvider implements OnApplicationBootstrap, OnApplic
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    if (this.attachMode === 'auto') {
-      // The same probe as `vigil probe`, limited to the tracepoint flavours the process hooks use.
-      try {
-        const report = await probeKernel({ only: ['tp_btf', 'raw_tp', 'tracepoint'] });
-        const choice = report.hookStrategy.tracepoint;
-        this.logger.log(`process hooks: ${choice.mechanism} (${choice.why})`);
-        if (choice.mechanism !== 'unsupported') this.attachMode = choice.mechanism;
-      } catch (err) {
-        // Without a probe answer, ProcessEventSource still tries each flavour in order itself.
-        this.logger.warn(
-          `kernel probe failed, attaching by trial: ${err instanceof Error ? err.message : String(err)}`,
-        );
-      }
+    // One probe (as `vigil probe`): the process hooks' flavour and the policies' strategies.
+    let strategy: HookStrategy | undefined;
+    try {
+      strategy = (await probeKernel()).hookStrategy;
+    } catch (err) {
+      this.logger.warn(`kernel probe failed: ${err instanceof Error ? err.message : String(err)}`);
     }
+    if (this.attachMode === 'auto' && strategy) {
+      const choice = strategy.tracepoint;
+      this.logger.log(`process hooks: ${choice.mechanism} (${choice.why})`);
+      if (choice.mechanism !== 'unsupported') this.attachMode = choice.mechanism;
+    }
+    // Without a probe answer, ProcessEventSource tries each flavour in order itself.
     this.pipeline.start();
+    if (strategy) {
+      this.policies = new PolicyRuntime({ kernel: kernelFromStrategy(strategy, SYSCALLS_X86_64), shared: this.pipeline.sharedMaps() });
+      this.pipeline.usePolicies(this.policies);
+      this.loadPolicyDir();
+    } else {
+      this.logger.warn('TracingPolicies unavailable: the kernel probe gave no hook strategy');
+    }
     this.started = true;
   }
 
+  /** Every *.yaml / *.yml of the policy directory; a bad file is reported and skipped. */
+  private loadPolicyDir(): void {
+    if (!this.policyDir || !this.policies) return;
+    let files: string[];
+    try {
+      files = fs.readdirSync(this.policyDir).filter((f) => /\.ya?ml$/.test(f)).sort();
+    } catch (err) {
+      this.logger.error(`policy directory ${this.policyDir}: ${(err as Error).message}`);
+      return;
+    }
+    for (const f of files) {
+      const file = path.join(this.policyDir, f);
+      const parsed = parsePolicyFile(file);
+      if (!parsed.ok) {
+        this.logger.error(`${file}: not loaded:\n${parsed.errors.map((d) => `  ${formatDiagnostic(d)}`).join('\n')}`);
+        continue;
+      }
+      try {
+        const status = this.policies.add(parsed.policy);
+        this.logger.log(`policy ${status.name} loaded from ${file}: ${status.hooks.map((h) => h.how).join('; ')}`);
+      } catch (err) {
+        if (!(err instanceof PolicyLoadError)) throw err;
+        this.logger.error(`${file}: ${err.message}`);
+      }
+    }
+  }
+
   async onApplicationShutdown(): Promise<void> {
+    this.policies?.close();
     await this.pipeline.close();
   }
 }

@@ -1,12 +1,20 @@
-import type { ProcessEventSourceStats, RawExecEvent, RawProcessEvent } from '@vigil/bpf-native';
+import type { HookSharedMaps, ProcessEventSourceStats, RawExecEvent, RawHookEvent, RawProcessEvent } from '@vigil/bpf-native';
 import { Topic, type BusMessage, type EventBus } from '@vigil/bus';
 import type { GetEventsResponse, JsonExportStats } from '@vigil/events';
+import { hookResponse, type CompiledHook } from '@vigil/policy-kernel';
 import type { ProcessCache, ProcessCacheMetrics } from '@vigil/process-cache';
 
 /** What the pipeline needs of the kernel side: ProcessEventSource satisfies it. */
 export interface ProcessEvents {
   stats(): ProcessEventSourceStats;
   close(): void;
+  /** The maps policy hooks share (their events come through this source, in order). */
+  sharedMaps(): HookSharedMaps;
+}
+
+/** The policy and hook behind a hook event: PolicyRuntime satisfies it. */
+export interface HookLookup {
+  lookup(hookId: number): { policyName: string; hook: CompiledHook } | undefined;
 }
 
 /** What the pipeline needs of the JSON export: JsonExportWriter satisfies it. */
@@ -37,11 +45,17 @@ export interface ProcessPipelineStats {
   seedVanished: number;
   /** Batches that failed in the cache or on the bus (their events are counted, not lost silently). */
   failedEvents: number;
+  /** Hook events posted to the bus. */
+  hookEvents: number;
+  /** Hook events of a hook no longer loaded (raced with its policy's removal): dropped, counted. */
+  hookEventsUnknown: number;
 }
 
 /** The key that keeps a process's events in order on every transport. */
 export function eventKey(event: GetEventsResponse): string {
-  return (event.process_exec?.process ?? event.process_exit?.process)?.exec_id ?? '';
+  const holder =
+    event.process_exec ?? event.process_exit ?? event.process_kprobe ?? event.process_tracepoint ?? event.process_lsm;
+  return holder?.process?.exec_id ?? '';
 }
 
 /**
@@ -58,6 +72,9 @@ export class ProcessPipeline {
   private seeded = 0;
   private seedVanished = 0;
   private failedEvents = 0;
+  private hookEvents = 0;
+  private hookEventsUnknown = 0;
+  private hooks?: HookLookup;
   private pending: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: ProcessPipelineDeps) {}
@@ -71,6 +88,17 @@ export class ProcessPipeline {
     this.emit(this.deps.cache.seed(proc.processes));
   }
 
+  /** The maps a PolicyRuntime's hooks must share; only after start(). */
+  sharedMaps(): HookSharedMaps {
+    if (!this.source) throw new Error('the pipeline is not started');
+    return this.source.sharedMaps();
+  }
+
+  /** Where hook events find their policy (the node's PolicyRuntime). */
+  usePolicies(hooks: HookLookup): void {
+    this.hooks = hooks;
+  }
+
   stats(): ProcessPipelineStats {
     return {
       kernel: this.source?.stats() ?? emptyKernelStats(),
@@ -80,6 +108,8 @@ export class ProcessPipeline {
       seeded: this.seeded,
       seedVanished: this.seedVanished,
       failedEvents: this.failedEvents,
+      hookEvents: this.hookEvents,
+      hookEventsUnknown: this.hookEventsUnknown,
     };
   }
 
@@ -94,13 +124,23 @@ export class ProcessPipeline {
     const events: GetEventsResponse[] = [];
     for (const raw of raws) {
       try {
-        const event = this.deps.cache.ingest(raw);
+        const event = raw.kind === 'hook' ? this.hookEvent(raw) : this.deps.cache.ingest(raw);
         if (event) events.push(event);
       } catch {
         this.failedEvents++;
       }
     }
     this.emit(events);
+  }
+
+  private hookEvent(raw: RawHookEvent): GetEventsResponse | undefined {
+    const found = this.hooks?.lookup(raw.hookId);
+    if (!found) {
+      this.hookEventsUnknown++;
+      return undefined;
+    }
+    this.hookEvents++;
+    return hookResponse(raw, found.hook, { ...this.deps.cache.hookContext(raw), policyName: found.policyName });
   }
 
   private emit(events: GetEventsResponse[]): void {

@@ -8,6 +8,11 @@ export class StatusController {
 
   @Get('status')
   status() {
-    return this.provider.pipeline.stats();
+    // Kernel counters are 64-bit: sent as decimal strings, as protojson does.
+    const policies = (this.provider.policies?.list() ?? []).map((p) => ({
+      ...p,
+      counters: Object.fromEntries(Object.entries(p.counters).map(([k, v]) => [k, v.toString()])),
+    }));
+    return { ...this.provider.pipeline.stats(), policies };
   }
 }

@@ -1,0 +1,98 @@
+/**
+ * Policy hook events in Tetragon's protojson shape (tetragon.ProcessKprobe, ProcessTracepoint,
+ * ProcessLsm and KprobeArgument; field names as in the descriptor). 64-bit integers are
+ * strings and bytes are base64, as protojson prints them.
+ */
+import type { Process, ProcessCredentials } from './tetragon';
+
+/** tetragon.KprobeAction names. */
+export const KPROBE_ACTIONS = [
+  'KPROBE_ACTION_UNKNOWN',
+  'KPROBE_ACTION_POST',
+  'KPROBE_ACTION_FOLLOWFD',
+  'KPROBE_ACTION_SIGKILL',
+  'KPROBE_ACTION_UNFOLLOWFD',
+  'KPROBE_ACTION_OVERRIDE',
+  'KPROBE_ACTION_COPYFD',
+  'KPROBE_ACTION_GETURL',
+  'KPROBE_ACTION_DNSLOOKUP',
+  'KPROBE_ACTION_NOPOST',
+  'KPROBE_ACTION_SIGNAL',
+  'KPROBE_ACTION_TRACKSOCK',
+  'KPROBE_ACTION_UNTRACKSOCK',
+  'KPROBE_ACTION_NOTIFYENFORCER',
+  'KPROBE_ACTION_CLEANUPENFORCERNOTIFICATION',
+  'KPROBE_ACTION_SET',
+] as const;
+export type KprobeAction = (typeof KPROBE_ACTIONS)[number];
+
+export interface KprobePath {
+  mount?: string;
+  path?: string;
+  flags?: string;
+  permission?: string;
+}
+
+export interface KprobeSockaddr {
+  family?: string;
+  addr?: string;
+  port?: number;
+}
+
+export interface KprobeCred {
+  permitted?: string[];
+  effective?: string[];
+  inheritable?: string[];
+}
+
+export interface KprobeCapability {
+  value?: number;
+  name?: string;
+}
+
+/** tetragon.KprobeArgument: one of the `arg` fields, plus the policy's label. */
+export interface KprobeArgument {
+  string_arg?: string;
+  int_arg?: number;
+  /** uint64 */
+  size_arg?: string;
+  /** base64 */
+  bytes_arg?: string;
+  path_arg?: KprobePath;
+  file_arg?: KprobePath;
+  cred_arg?: KprobeCred;
+  /** int64 */
+  long_arg?: string;
+  uint_arg?: number;
+  capability_arg?: KprobeCapability;
+  process_credentials_arg?: ProcessCredentials;
+  linux_binprm_arg?: { path?: string; flags?: string; permission?: string };
+  sockaddr_arg?: KprobeSockaddr;
+  label?: string;
+}
+
+interface HookEventCommon {
+  process?: Process;
+  parent?: Process;
+  policy_name?: string;
+  message?: string;
+  tags?: string[];
+  ancestors?: Process[];
+  args?: KprobeArgument[];
+  action?: KprobeAction;
+}
+
+export interface ProcessKprobe extends HookEventCommon {
+  function_name?: string;
+  return?: KprobeArgument;
+  return_action?: KprobeAction;
+}
+
+export interface ProcessTracepoint extends HookEventCommon {
+  subsys?: string;
+  event?: string;
+}
+
+export interface ProcessLsm extends HookEventCommon {
+  function_name?: string;
+}

@@ -1,0 +1,68 @@
+/**
+ * Policy argument types → how the kernel side reads them (bpf/vigil_hook.h's vigil_arg_type).
+ */
+import type { ArgTypeName, HookArgConfig } from '@vigil/bpf-native';
+import type { ArgType, HookArg } from '@vigil/policy';
+import { Unsupported } from './unsupported';
+
+const KERNEL_TYPE: Partial<Record<ArgType, ArgTypeName>> = {
+  int: 's32',
+  int32: 's32',
+  uint32: 'u32',
+  int64: 's64',
+  uint64: 'u64',
+  size_t: 'u64',
+  int16: 's16',
+  uint16: 'u16',
+  int8: 's8',
+  uint8: 'u8',
+  string: 'string',
+  char_buf: 'char_buf',
+  fd: 'fd',
+  file: 'file',
+  path: 'path',
+  filename: 'filename',
+  dentry: 'dentry',
+  linux_binprm: 'linux_binprm',
+  cred: 'cred',
+  capability: 'capability',
+  sockaddr: 'sockaddr',
+  nop: 'none',
+};
+
+/** Bytes of a struct sockaddr read (sockaddr_storage). */
+const SOCKADDR_BYTES = 128;
+
+/** Kernel types whose bytes the string filters compare. */
+export const STRING_KERNEL_TYPES: ReadonlySet<ArgTypeName> = new Set<ArgTypeName>([
+  'string',
+  'char_buf',
+  'file',
+  'path',
+  'fd',
+  'filename',
+  'dentry',
+  'linux_binprm',
+]);
+
+export function kernelType(type: ArgType): ArgTypeName {
+  const t = KERNEL_TYPE[type];
+  if (!t) throw new Unsupported(`argument type "${type}" is not read by the kernel side yet`);
+  return t;
+}
+
+/** One policy argument as the kernel side reads it; `read` overrides the type (syscall equivalents). */
+export function argConfig(arg: HookArg, opts: { user: boolean; read?: { type: ArgTypeName; user?: boolean } }): HookArgConfig {
+  const type = opts.read?.type ?? kernelType(arg.type);
+  if (arg.type === 'char_buf' && arg.sizeArgIndex === 0 && !arg.returnCopy)
+    throw new Unsupported('char_buf without sizeArgIndex: its length is unknown');
+  if (arg.returnCopy) throw new Unsupported('returnCopy (reading a buffer at return) is not supported yet');
+  const user = opts.read ? (opts.read.user ?? false) : opts.user && (type === 'string' || type === 'char_buf' || type === 'sockaddr');
+  return {
+    type,
+    src: arg.index,
+    sizeSrc: arg.sizeArgIndex > 0 ? arg.sizeArgIndex - 1 : undefined,
+    user,
+    maxData: type === 'sockaddr' ? SOCKADDR_BYTES : undefined,
+  };
+}

@@ -1,0 +1,278 @@
+/**
+ * TracingPolicy → kernel hooks. For each hook of the policy: pick how it attaches on this
+ * kernel (kprobe → fentry → syscall equivalents; fmod_ret/LSM when it must Override), build the
+ * hook configuration the pre-compiled BPF program reads, or say precisely why the hook cannot
+ * run here. Pure: the kernel is described by CompileKernel (from the kernel probe).
+ */
+import type { HookArgConfig, HookAttach, HookConfig, SyscallEquivalent } from '@vigil/bpf-native';
+import { policyHooks, type ArgType, type FunctionHook, type Hook, type LsmHook, type TracingPolicy } from '@vigil/policy';
+import { argConfig, kernelType } from './args';
+import { equivalentFor, syscallName, tracepointName, type EquivalentGroup } from './equivalents';
+import type { CompileKernel } from './kernel';
+import { compileSelectors, type ActionAbility } from './selectors';
+import { Unsupported } from './unsupported';
+
+export type Mechanism = HookAttach['kind'];
+
+/** One kernel hook object to load. A policy hook may need several (syscall equivalents). */
+export interface CompiledHook {
+  /** The policy hook it implements, e.g. "spec.kprobes[0]". */
+  source: string;
+  /** Function, LSM hook or syscall as the policy names it. */
+  target: string;
+  /** Event kind it produces. */
+  eventKind: 'kprobe' | 'tracepoint' | 'lsm';
+  mechanism: Mechanism;
+  /** One line: how it attaches and what that approximates. */
+  how: string;
+  attach: HookAttach;
+  config: HookConfig;
+  /** The policy's type and label of each configured argument, for events. */
+  args: Array<{ type: ArgType; label?: string }>;
+  returnArg?: { type: ArgType; label?: string };
+  message?: string;
+  tags: string[];
+}
+
+export interface UnsupportedHook {
+  source: string;
+  target: string;
+  reason: string;
+}
+
+export interface CompiledPolicy {
+  name: string;
+  namespace?: string;
+  mode: 'enforce' | 'monitor';
+  hooks: CompiledHook[];
+  unsupported: UnsupportedHook[];
+  warnings: string[];
+}
+
+export interface CompileOptions {
+  /** Ids given to the hooks, from this one up (unique per collector). */
+  firstHookId: number;
+}
+
+function hasOverride(h: Hook): boolean {
+  return h.selectors.some((s) => s.matchActions.some((a) => a.action === 'Override'));
+}
+
+function sourceOf(policy: TracingPolicy, h: Hook): string {
+  const list = { kprobe: policy.spec.kprobes, fentry: policy.spec.fentries, tracepoint: policy.spec.tracepoints, uprobe: policy.spec.uprobes, lsm: policy.spec.lsmhooks, usdt: policy.spec.usdts }[h.kind] as Hook[];
+  const name = { kprobe: 'kprobes', fentry: 'fentries', tracepoint: 'tracepoints', uprobe: 'uprobes', lsm: 'lsmhooks', usdt: 'usdts' }[h.kind];
+  return `spec.${name}[${list.indexOf(h)}]`;
+}
+
+function targetOf(h: Hook): string {
+  switch (h.kind) {
+    case 'kprobe':
+    case 'fentry':
+      return h.call;
+    case 'lsm':
+      return h.hook;
+    case 'tracepoint':
+      return `${h.subsystem}/${h.event}`;
+    case 'uprobe':
+      return `${h.path}:${h.symbols.join(',')}`;
+    case 'usdt':
+      return `${h.path}:${h.provider}:${h.name}`;
+  }
+}
+
+interface Plan {
+  mechanism: Mechanism;
+  how: string;
+  /** Direct attach (not syscall equivalents). */
+  attach?: HookAttach;
+  /** Syscall equivalents: one hook object per group. */
+  groups?: EquivalentGroup[];
+  /** Syscall hooks: arguments are user pointers. */
+  user: boolean;
+  /** kprobe on a syscall wrapper. */
+  syscallRegs: boolean;
+  ability: ActionAbility;
+}
+
+function sendSignal(k: CompileKernel): Pick<ActionAbility, 'sendSignal'> {
+  return { sendSignal: k.sendSignal };
+}
+
+function syscallTracepoint(name: string, k: CompileKernel): Plan {
+  if (!k.tracepoints) throw new Unsupported('no tracepoint can attach on this kernel');
+  if (k.syscalls[name] === undefined) throw new Unsupported(`no syscall "${name}" on this architecture`);
+  return {
+    mechanism: 'syscalls',
+    how: `tracepoint syscalls/sys_enter_${tracepointName(name)}`,
+    groups: [{ syscalls: [name], args: [0, 1, 2, 3, 4, 5] }],
+    user: true,
+    syscallRegs: false,
+    ability: { override: false, whyNoOverride: 'a tracepoint cannot change a syscall\'s result', ...sendSignal(k) },
+  };
+}
+
+function equivalentPlan(func: string, k: CompileKernel, lsm: boolean): Plan {
+  const eq = equivalentFor(func, lsm);
+  if (!eq || !k.tracepoints)
+    throw new Unsupported(
+      `${lsm ? `LSM hook ${func}` : func} cannot be hooked here (${lsm ? 'BPF LSM unavailable' : k.whyNoFunctionHook}) and has no syscall equivalent`,
+    );
+  return {
+    mechanism: 'syscalls',
+    how: `syscall equivalents of ${func}: ${eq.groups.flatMap((g) => g.syscalls).join(', ')} (${eq.note})`,
+    groups: eq.groups,
+    user: false,
+    syscallRegs: false,
+    ability: { override: false, whyNoOverride: `${func} runs here as syscall tracepoints, which cannot change a result`, ...sendSignal(k) },
+  };
+}
+
+function functionPlan(h: FunctionHook, k: CompileKernel): Plan {
+  const ret = h.return;
+  const override = hasOverride(h);
+  if (h.syscall) {
+    const name = syscallName(h.call);
+    if (!override && k.kprobe && (!ret || k.kretprobe)) {
+      const func = `__x64_sys_${name}`;
+      return {
+        mechanism: 'kprobe',
+        how: `kprobe on ${func}`,
+        attach: { kind: 'kprobe', func },
+        user: true,
+        syscallRegs: true,
+        ability: { override: k.overrideReturn, whyNoOverride: k.whyNoOverride, ...sendSignal(k) },
+      };
+    }
+    if (override) {
+      if (k.fmodRet) {
+        const func = `__x64_sys_${name}`;
+        throw new Unsupported(`Override of ${func} through fmod_ret is not supported yet (syscall wrappers take pt_regs)`);
+      }
+      throw new Unsupported(`Override of a syscall needs fmod_ret or bpf_override_return: ${k.whyNoOverride}`);
+    }
+    return syscallTracepoint(name, k);
+  }
+  if (override) {
+    if (k.fmodRet && (!ret || k.fexit))
+      return { mechanism: 'fmod_ret', how: `fmod_ret on ${h.call}`, attach: { kind: 'fmod_ret', func: h.call }, user: false, syscallRegs: false, ability: { override: true, whyNoOverride: '', ...sendSignal(k) } };
+    if (k.kprobe && k.overrideReturn && (!ret || k.kretprobe))
+      return { mechanism: 'kprobe', how: `kprobe on ${h.call} with bpf_override_return`, attach: { kind: 'kprobe', func: h.call }, user: false, syscallRegs: false, ability: { override: true, whyNoOverride: '', ...sendSignal(k) } };
+    throw new Unsupported(`Override on ${h.call} needs fmod_ret or bpf_override_return: ${k.whyNoOverride}`);
+  }
+  const ability: ActionAbility = { override: false, whyNoOverride: 'no Override in this hook', ...sendSignal(k) };
+  const kprobe = k.kprobe && (!ret || k.kretprobe);
+  const fentry = k.fentry && (!ret || k.fexit);
+  const order: Array<'kprobe' | 'fentry'> = h.kind === 'fentry' ? ['fentry', 'kprobe'] : ['kprobe', 'fentry'];
+  for (const m of order)
+    if (m === 'kprobe' ? kprobe : fentry)
+      return { mechanism: m, how: `${m} on ${h.call}`, attach: { kind: m, func: h.call }, user: false, syscallRegs: false, ability };
+  return equivalentPlan(h.call, k, false);
+}
+
+function lsmPlan(h: LsmHook, k: CompileKernel): Plan {
+  if (k.lsm)
+    return { mechanism: 'lsm', how: `BPF LSM hook ${h.hook}`, attach: { kind: 'lsm', hook: h.hook }, user: false, syscallRegs: false, ability: { override: true, whyNoOverride: '', ...sendSignal(k) } };
+  if (hasOverride(h)) throw new Unsupported(`LSM hook ${h.hook} with Override needs BPF LSM: ${k.whyNoOverride}`);
+  return equivalentPlan(h.hook, k, true);
+}
+
+function planFor(h: Hook, k: CompileKernel): Plan {
+  switch (h.kind) {
+    case 'kprobe':
+    case 'fentry':
+      if (h.callList) throw new Unsupported(`call "${h.call}" (a list of functions) is not expanded yet`);
+      if (h.data.length > 0) throw new Unsupported('`data` fields are not read yet');
+      return functionPlan(h, k);
+    case 'lsm':
+      return lsmPlan(h, k);
+    case 'tracepoint':
+      if (h.subsystem === 'syscalls' && /^sys_enter_\w+$/.test(h.event)) return syscallTracepoint(h.event.slice('sys_enter_'.length), k);
+      throw new Unsupported(`tracepoint ${h.subsystem}/${h.event}: only syscalls/sys_enter_* tracepoints are supported yet`);
+    case 'uprobe':
+      throw new Unsupported('uprobes are not supported yet');
+    case 'usdt':
+      throw new Unsupported('USDT probes are not supported yet');
+  }
+}
+
+function eventKind(h: Hook): CompiledHook['eventKind'] {
+  return h.kind === 'lsm' ? 'lsm' : h.kind === 'tracepoint' ? 'tracepoint' : 'kprobe';
+}
+
+/** The hook objects of one policy hook under a plan. */
+function build(
+  h: Hook,
+  plan: Plan,
+  source: string,
+  nextId: () => number,
+  syscalls: Readonly<Record<string, number>>,
+): { hooks: CompiledHook[]; warnings: string[] } {
+  const ret = (h.kind === 'kprobe' || h.kind === 'fentry') && h.return ? h : undefined;
+  const retType = ret?.returnArg ? kernelType(ret.returnArg.type) : ret ? 's64' : undefined;
+  if (ret && plan.mechanism === 'lsm') throw new Unsupported('an LSM hook has no return probe');
+  const variants: Array<{ group?: EquivalentGroup }> = plan.groups ? plan.groups.map((group) => ({ group })) : [{}];
+  const warnings: string[] = [];
+  const hooks = variants.map(({ group }): CompiledHook => {
+    const args: HookArgConfig[] = h.args.map((a) => argConfig(a, { user: plan.user, read: group?.read?.[a.index] }));
+    const sel = compileSelectors(h.selectors, args, plan.ability, source);
+    warnings.push(...sel.warnings);
+    const hookId = nextId();
+    const config: HookConfig = {
+      hookId,
+      args,
+      ret: retType ? { type: retType, post: !ret || ret.returnArgAction === 'Post' } : undefined,
+      syscall: plan.syscallRegs,
+      selectors: sel.selectors,
+    };
+    const attach: HookAttach = group
+      ? { kind: 'syscalls', syscalls: syscallEntries(group, syscalls) }
+      : plan.attach!;
+    return {
+      source,
+      target: targetOf(h),
+      eventKind: eventKind(h),
+      mechanism: plan.mechanism,
+      how: plan.how,
+      attach,
+      config,
+      args: h.args.map((a) => ({ type: a.type, label: a.label })),
+      returnArg: ret?.returnArg ? { type: ret.returnArg.type, label: ret.returnArg.label } : undefined,
+      message: h.message,
+      tags: h.tags,
+    };
+  });
+  return { hooks, warnings };
+}
+
+function syscallEntries(group: EquivalentGroup, syscalls: Readonly<Record<string, number>>): SyscallEquivalent[] {
+  // A syscall this architecture lacks (e.g. open on arm64) is simply not an entry point there.
+  return group.syscalls.flatMap((name) => {
+    const nr = syscalls[name];
+    return nr === undefined ? [] : [{ name: tracepointName(name), nr, args: group.args }];
+  });
+}
+
+/** Compiles every hook of the policy for this kernel. Never throws for policy content. */
+export function compilePolicy(policy: TracingPolicy, kernel: CompileKernel, opts: CompileOptions): CompiledPolicy {
+  let id = opts.firstHookId;
+  const out: CompiledPolicy = {
+    name: policy.metadata.name,
+    namespace: policy.metadata.namespace,
+    mode: policy.spec.optionValues.policyMode ?? 'enforce',
+    hooks: [],
+    unsupported: [],
+    warnings: [],
+  };
+  for (const h of policyHooks(policy)) {
+    const source = sourceOf(policy, h);
+    try {
+      const built = build(h, planFor(h, kernel), source, () => id++, kernel.syscalls);
+      out.hooks.push(...built.hooks);
+      out.warnings.push(...built.warnings);
+    } catch (err) {
+      if (!(err instanceof Unsupported)) throw err;
+      out.unsupported.push({ source, target: targetOf(h), reason: err.message });
+    }
+  }
+  return out;
+}

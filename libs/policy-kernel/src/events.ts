@@ -1,0 +1,154 @@
+/**
+ * Kernel hook records → Tetragon's ProcessKprobe / ProcessLsm / ProcessTracepoint, typed by the
+ * policy (a `file` read through a syscall's fd is still a file_arg).
+ */
+import type { RawHookArg, RawHookEvent } from '@vigil/bpf-native';
+import type {
+  GetEventsResponse,
+  KprobeAction,
+  KprobeArgument,
+  Process,
+  ProcessKprobe,
+  ProcessLsm,
+  ProcessTracepoint,
+  Timestamp,
+} from '@vigil/events';
+import type { ArgType } from '@vigil/policy';
+import type { CompiledHook } from './compile';
+
+const ACTION: Record<RawHookEvent['action'], KprobeAction> = {
+  Post: 'KPROBE_ACTION_POST',
+  NoPost: 'KPROBE_ACTION_NOPOST',
+  Sigkill: 'KPROBE_ACTION_SIGKILL',
+  Signal: 'KPROBE_ACTION_SIGNAL',
+  Override: 'KPROBE_ACTION_OVERRIDE',
+  NotifyEnforcer: 'KPROBE_ACTION_NOTIFYENFORCER',
+  User: 'KPROBE_ACTION_POST',
+};
+
+const AF: Record<number, string> = { 1: 'AF_UNIX', 2: 'AF_INET', 10: 'AF_INET6' };
+
+function sockaddr(b: Buffer): KprobeArgument['sockaddr_arg'] {
+  if (b.length < 2) return {};
+  const family = b.readUInt16LE(0);
+  if (family === 2 && b.length >= 8) return { family: 'AF_INET', addr: [...b.subarray(4, 8)].join('.'), port: b.readUInt16BE(2) };
+  if (family === 10 && b.length >= 24) {
+    const words = [];
+    for (let i = 8; i < 24; i += 2) words.push(b.readUInt16BE(i).toString(16));
+    return { family: 'AF_INET6', addr: words.join(':'), port: b.readUInt16BE(2) };
+  }
+  if (family === 1) return { family: 'AF_UNIX', addr: b.toString('utf8', 2).replace(/\0.*$/s, '') };
+  return { family: AF[family] ?? String(family) };
+}
+
+function intArg(type: ArgType, v: bigint): KprobeArgument {
+  switch (type) {
+    case 'int64':
+      return { long_arg: v.toString() };
+    case 'uint64':
+    case 'size_t':
+      return { size_arg: BigInt.asUintN(64, v).toString() };
+    case 'uint32':
+    case 'uint16':
+    case 'uint8':
+      return { uint_arg: Number(BigInt.asUintN(32, v)) };
+    default:
+      return { int_arg: Number(BigInt.asIntN(32, v)) };
+  }
+}
+
+/** One argument as Tetragon reports it for the policy's type. */
+export function kprobeArgument(raw: RawHookArg, type: ArgType, label?: string): KprobeArgument {
+  const arg = ((): KprobeArgument => {
+    switch (type) {
+      case 'file':
+        return { file_arg: { path: raw.str ?? '' } };
+      case 'path':
+        return { path_arg: { path: raw.str ?? '' } };
+      case 'linux_binprm':
+        return { linux_binprm_arg: { path: raw.str ?? '' } };
+      case 'string':
+      case 'filename':
+      case 'dentry':
+        return { string_arg: raw.str ?? '' };
+      case 'char_buf':
+        return { bytes_arg: (raw.bytes ?? Buffer.alloc(0)).toString('base64') };
+      case 'sockaddr':
+        return { sockaddr_arg: sockaddr(raw.bytes ?? Buffer.alloc(0)) };
+      case 'capability':
+        return { capability_arg: { value: Number(raw.int ?? 0n) } };
+      case 'cred':
+        return raw.cred
+          ? {
+              process_credentials_arg: {
+                uid: raw.cred.uid,
+                gid: raw.cred.gid,
+                euid: raw.cred.euid,
+                egid: raw.cred.egid,
+                suid: raw.cred.suid,
+                sgid: raw.cred.sgid,
+                fsuid: raw.cred.fsuid,
+                fsgid: raw.cred.fsgid,
+              },
+            }
+          : {};
+      default:
+        return intArg(type, raw.int ?? 0n);
+    }
+  })();
+  return label ? { ...arg, label } : arg;
+}
+
+export interface HookEventContext {
+  process: Process;
+  parent?: Process;
+  ancestors?: Process[];
+  nodeName: string;
+  time: Timestamp;
+  policyName: string;
+}
+
+/** Keys in descriptor order (protojson prints them so), undefined and empty lists dropped. */
+function ordered<T extends object>(keys: ReadonlyArray<keyof T>, fields: Partial<T>): T {
+  const out: Record<string, unknown> = {};
+  for (const k of keys) {
+    const v: unknown = fields[k];
+    if (v === undefined || (Array.isArray(v) && v.length === 0)) continue;
+    out[k as string] = v;
+  }
+  return out as T;
+}
+
+const KPROBE_ORDER = ['process', 'parent', 'function_name', 'args', 'return', 'action', 'policy_name', 'return_action', 'message', 'tags', 'ancestors'] as const;
+const LSM_ORDER = ['process', 'parent', 'function_name', 'policy_name', 'message', 'args', 'action', 'tags', 'ancestors'] as const;
+const TRACEPOINT_ORDER = ['process', 'parent', 'subsys', 'event', 'args', 'policy_name', 'action', 'message', 'tags', 'ancestors'] as const;
+
+/** The Tetragon event for one hook record. */
+export function hookResponse(raw: RawHookEvent, hook: CompiledHook, ctx: HookEventContext): GetEventsResponse {
+  const common = {
+    process: ctx.process,
+    parent: ctx.parent,
+    policy_name: ctx.policyName,
+    message: hook.message,
+    tags: hook.tags,
+    ancestors: ctx.ancestors,
+    args: raw.args.map((a, i) => kprobeArgument(a, hook.args[i]?.type ?? 'int', hook.args[i]?.label)),
+    action: ACTION[raw.action],
+  };
+  const base = { node_name: ctx.nodeName, time: ctx.time };
+  if (hook.eventKind === 'lsm') return { ...base, process_lsm: ordered<ProcessLsm>(LSM_ORDER, { ...common, function_name: hook.target }) };
+  if (hook.eventKind === 'tracepoint') {
+    const [subsys, event] = hook.target.split('/');
+    return { ...base, process_tracepoint: ordered<ProcessTracepoint>(TRACEPOINT_ORDER, { ...common, subsys, event }) };
+  }
+  const ret = raw.ret === undefined ? undefined : intArg(hook.returnArg?.type ?? 'int64', raw.ret);
+  return {
+    ...base,
+    process_kprobe: ordered<ProcessKprobe>(KPROBE_ORDER, {
+      ...common,
+      function_name: hook.target,
+      return: ret && hook.returnArg?.label ? { ...ret, label: hook.returnArg.label } : ret,
+      return_action: ret ? 'KPROBE_ACTION_POST' : undefined,
+    }),
+  };
+}

@@ -1,0 +1,15 @@
+export { compilePolicy, type CompiledHook, type CompiledPolicy, type CompileOptions, type Mechanism, type UnsupportedHook } from './compile';
+export { fullKernel, kernelFromStrategy, type CompileKernel } from './kernel';
+export { SYSCALL_EQUIVALENTS, equivalentFor, syscallName, type Equivalent, type EquivalentGroup } from './equivalents';
+export { SYSCALLS_X86_64 } from './syscalls-x86_64';
+export { Unsupported } from './unsupported';
+export { hookResponse, kprobeArgument, type HookEventContext } from './events';
+export {
+  PolicyLoadError,
+  PolicyRuntime,
+  type HookStatus,
+  type PolicyMode,
+  type PolicyRuntimeOptions,
+  type PolicyState,
+  type PolicyStatus,
+} from './runtime';

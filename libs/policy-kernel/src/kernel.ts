@@ -1,0 +1,61 @@
+/**
+ * What the compiler needs to know of the kernel it compiles for: which attach mechanisms and
+ * enforcement helpers work (from the kernel probe), and why those that don't.
+ */
+import type { HookStrategy } from '@vigil/kernel-probe';
+
+export interface CompileKernel {
+  kprobe: boolean;
+  kretprobe: boolean;
+  fentry: boolean;
+  fexit: boolean;
+  fmodRet: boolean;
+  lsm: boolean;
+  overrideReturn: boolean;
+  sendSignal: boolean;
+  tracepoints: boolean;
+  /** Why function hooks cannot attach directly (the probe's reasons), for messages. */
+  whyNoFunctionHook: string;
+  /** Why Override cannot work here, for messages. */
+  whyNoOverride: string;
+  /** Syscall numbers of this architecture. */
+  syscalls: Readonly<Record<string, number>>;
+}
+
+export function kernelFromStrategy(s: HookStrategy, syscalls: Readonly<Record<string, number>>): CompileKernel {
+  const fn = s.kernelFunction.available;
+  const ret = s.kernelFunctionReturn.available;
+  const ov = s.enforcement.override.available;
+  return {
+    kprobe: fn.includes('kprobe'),
+    kretprobe: ret.includes('kretprobe'),
+    fentry: fn.includes('fentry'),
+    fexit: ret.includes('fexit'),
+    fmodRet: ov.includes('fmod_ret'),
+    lsm: ov.includes('lsm'),
+    overrideReturn: ov.includes('override_return'),
+    sendSignal: s.enforcement.sendSignal.mechanism === 'send_signal',
+    tracepoints: s.tracepoint.mechanism !== 'unsupported',
+    whyNoFunctionHook: s.kernelFunction.why,
+    whyNoOverride: s.enforcement.override.why,
+    syscalls,
+  };
+}
+
+/** A kernel with every mechanism: what the policy table's "full kernel" column assumes. */
+export function fullKernel(syscalls: Readonly<Record<string, number>>): CompileKernel {
+  return {
+    kprobe: true,
+    kretprobe: true,
+    fentry: true,
+    fexit: true,
+    fmodRet: true,
+    lsm: true,
+    overrideReturn: true,
+    sendSignal: true,
+    tracepoints: true,
+    whyNoFunctionHook: '',
+    whyNoOverride: '',
+    syscalls,
+  };
+}

@@ -1,0 +1,192 @@
+/**
+ * PolicyRuntime: the TracingPolicies loaded in this node's kernel, managed at run time — add,
+ * delete, enable, disable, set mode — without touching the other policies. A policy loads
+ * whole or not at all: a hook that cannot run here, or fails to load, leaves the loaded set
+ * exactly as it was and says why.
+ */
+import { HookProgram, isBpfError, type HookSharedMaps, type HookStatName } from '@vigil/bpf-native';
+import type { TracingPolicy } from '@vigil/policy';
+import { compilePolicy, type CompiledHook, type CompiledPolicy, type UnsupportedHook } from './compile';
+import type { CompileKernel } from './kernel';
+
+export type PolicyMode = 'enforce' | 'monitor';
+export type PolicyState = 'enabled' | 'disabled';
+
+export interface HookStatus {
+  source: string;
+  target: string;
+  mechanism: CompiledHook['mechanism'];
+  how: string;
+  /** "vigil_sys_enter → syscalls/sys_enter_read", one per attachment while enabled. */
+  attachments: string[];
+}
+
+/** Like Tetragon's TracingPolicyStatus: what is loaded, how, and what it did. */
+export interface PolicyStatus {
+  name: string;
+  namespace?: string;
+  state: PolicyState;
+  mode: PolicyMode;
+  hooks: HookStatus[];
+  warnings: string[];
+  /** Kernel counters summed over the policy's hooks (calls, matched, posted, sigkill ...). */
+  counters: Record<HookStatName, bigint>;
+}
+
+export class PolicyLoadError extends Error {
+  constructor(
+    readonly policy: string,
+    readonly reasons: string[],
+    readonly unsupported: UnsupportedHook[] = [],
+  ) {
+    super(`policy "${policy}" not loaded: ${reasons.join('; ')}`);
+    this.name = 'PolicyLoadError';
+  }
+}
+
+export interface PolicyRuntimeOptions {
+  kernel: CompileKernel;
+  /** The process object's maps: hook events join the process events' ring. */
+  shared?: HookSharedMaps;
+  objectPath?: string;
+}
+
+interface Loaded {
+  policy: TracingPolicy;
+  compiled: CompiledPolicy;
+  mode: PolicyMode;
+  programs: HookProgram[];
+  /** Counters of programs closed by disable, so status keeps counting across it. */
+  closedCounters: Partial<Record<HookStatName, bigint>>;
+}
+
+export class PolicyRuntime {
+  private readonly policies = new Map<string, Loaded>();
+  private readonly byHookId = new Map<number, { loaded: Loaded; hook: CompiledHook }>();
+  private nextHookId = 1;
+
+  constructor(private readonly opts: PolicyRuntimeOptions) {}
+
+  /** Compiles and loads; throws PolicyLoadError (nothing changed) when it cannot. */
+  add(policy: TracingPolicy, mode?: PolicyMode): PolicyStatus {
+    const name = policy.metadata.name;
+    if (this.policies.has(name)) throw new PolicyLoadError(name, ['a policy of that name is already loaded (delete it first)']);
+    const compiled = compilePolicy(policy, this.opts.kernel, { firstHookId: this.nextHookId });
+    if (compiled.unsupported.length > 0)
+      throw new PolicyLoadError(
+        name,
+        compiled.unsupported.map((u) => `${u.source} (${u.target}): ${u.reason}`),
+        compiled.unsupported,
+      );
+    if (compiled.hooks.length === 0) throw new PolicyLoadError(name, ['the policy has no hook']);
+    this.nextHookId += compiled.hooks.length;
+    const loaded: Loaded = { policy, compiled, mode: mode ?? compiled.mode, programs: [], closedCounters: {} };
+    this.attach(loaded);
+    this.policies.set(name, loaded);
+    for (const hook of compiled.hooks) this.byHookId.set(hook.config.hookId, { loaded, hook });
+    return this.statusOf(loaded);
+  }
+
+  delete(name: string): boolean {
+    const loaded = this.policies.get(name);
+    if (!loaded) return false;
+    this.detach(loaded);
+    this.policies.delete(name);
+    for (const hook of loaded.compiled.hooks) this.byHookId.delete(hook.config.hookId);
+    return true;
+  }
+
+  /** Detaches and unloads the policy's programs; it stays listed and can be enabled again. */
+  disable(name: string): PolicyStatus {
+    const loaded = this.get(name);
+    if (loaded.programs.length) this.detach(loaded);
+    return this.statusOf(loaded);
+  }
+
+  enable(name: string): PolicyStatus {
+    const loaded = this.get(name);
+    if (!loaded.programs.length) this.attach(loaded);
+    return this.statusOf(loaded);
+  }
+
+  /** Monitor: enforcement actions are counted, not carried out. Immediate, no reload. */
+  setMode(name: string, mode: PolicyMode): PolicyStatus {
+    const loaded = this.get(name);
+    loaded.mode = mode;
+    for (const p of loaded.programs) p.setMode(mode);
+    return this.statusOf(loaded);
+  }
+
+  status(name: string): PolicyStatus | undefined {
+    const loaded = this.policies.get(name);
+    return loaded && this.statusOf(loaded);
+  }
+
+  list(): PolicyStatus[] {
+    return [...this.policies.values()].map((l) => this.statusOf(l));
+  }
+
+  /** The policy and hook behind a hook event. */
+  lookup(hookId: number): { policyName: string; hook: CompiledHook } | undefined {
+    const h = this.byHookId.get(hookId);
+    return h && { policyName: h.loaded.policy.metadata.name, hook: h.hook };
+  }
+
+  close(): void {
+    for (const name of [...this.policies.keys()]) this.delete(name);
+  }
+
+  private get(name: string): Loaded {
+    const loaded = this.policies.get(name);
+    if (!loaded) throw new PolicyLoadError(name, ['no policy of that name is loaded']);
+    return loaded;
+  }
+
+  private attach(loaded: Loaded): void {
+    try {
+      for (const hook of loaded.compiled.hooks)
+        loaded.programs.push(
+          HookProgram.load({
+            config: hook.config,
+            attach: hook.attach,
+            shared: this.opts.shared,
+            mode: loaded.mode,
+            objectPath: this.opts.objectPath,
+          }),
+        );
+    } catch (err) {
+      for (const p of loaded.programs.splice(0)) p.close();
+      if (!isBpfError(err)) throw err;
+      throw new PolicyLoadError(loaded.policy.metadata.name, [err.message.split('\n')[0]!]);
+    }
+  }
+
+  private detach(loaded: Loaded): void {
+    for (const p of loaded.programs.splice(0)) {
+      for (const [k, v] of Object.entries(p.stats()) as [HookStatName, bigint][])
+        loaded.closedCounters[k] = (loaded.closedCounters[k] ?? 0n) + v;
+      p.close();
+    }
+  }
+
+  private statusOf(l: Loaded): PolicyStatus {
+    const counters = { ...l.closedCounters } as Record<HookStatName, bigint>;
+    for (const p of l.programs)
+      for (const [k, v] of Object.entries(p.stats()) as [HookStatName, bigint][]) counters[k] = (counters[k] ?? 0n) + v;
+    return {
+      name: l.policy.metadata.name,
+      namespace: l.policy.metadata.namespace,
+      state: l.programs.length ? 'enabled' : 'disabled',
+      mode: l.mode,
+      hooks: l.compiled.hooks.map((h, i) => ({
+        source: h.source,
+        target: h.target,
+        mechanism: h.mechanism,
+        how: h.how,
+        attachments: (l.programs[i]?.attachments ?? []).map((a) => `${a.program} → ${a.target}`),
+      })),
+      warnings: l.compiled.warnings,
+      counters,
+    };
+  }
+}

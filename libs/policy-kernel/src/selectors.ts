@@ -1,0 +1,157 @@
+/**
+ * Selectors → the kernel side's selector tables. Everything here is enforced in the kernel;
+ * what cannot be is refused (Unsupported) — a selector that silently matched more than the
+ * policy says could kill the wrong processes.
+ */
+import type { ActionConfig, FilterConfig, HookArgConfig, IntFilterConfig, SelectorConfig } from '@vigil/bpf-native';
+import type { Action, ArgFilter, FilterValue, PidFilter, Selector } from '@vigil/policy';
+import { STRING_KERNEL_TYPES } from './args';
+import { Unsupported } from './unsupported';
+
+/** What the hook's mechanism can do, for the actions. */
+export interface ActionAbility {
+  override: boolean;
+  whyNoOverride: string;
+  sendSignal: boolean;
+}
+
+const INT_OPS = new Set(['Equal', 'NotEqual', 'GT', 'LT', 'Mask', 'InMap', 'NotInMap']);
+const STRING_OPS = new Set(['Equal', 'NotEqual', 'Prefix', 'NotPrefix', 'Postfix', 'NotPostfix']);
+/** InMap ranges are expanded into the map up to this many values. */
+const MAX_RANGE_EXPANSION = 4096;
+
+function intValues(f: ArgFilter): bigint[] {
+  const out: bigint[] = [];
+  for (const v of f.values) {
+    if (v.kind === 'int') out.push(v.value);
+    else if (v.kind === 'range' && f.operator.endsWith('InMap')) {
+      if (v.max - v.min >= BigInt(MAX_RANGE_EXPANSION))
+        throw new Unsupported(`${f.operator} range ${v.raw} is wider than ${MAX_RANGE_EXPANSION} values`);
+      for (let x = v.min; x <= v.max; x++) out.push(x);
+    } else throw new Unsupported(`${f.operator} value ${describe(v)} is not supported for an integer argument`);
+  }
+  return out;
+}
+
+function describe(v: FilterValue): string {
+  return v.kind === 'string' ? JSON.stringify(v.value) : v.raw;
+}
+
+function filter(f: ArgFilter, args: HookArgConfig[], where: string): FilterConfig {
+  const pos = f.argPosition;
+  if (pos === undefined || pos >= args.length) throw new Unsupported(`${where}: index ${f.index} names no declared argument`);
+  const type = args[pos]!.type;
+  if (STRING_KERNEL_TYPES.has(type)) {
+    if (!STRING_OPS.has(f.operator)) throw new Unsupported(`${where}: operator ${f.operator} on a ${type} argument is not supported yet`);
+    const strings = f.values.map((v) => {
+      if (v.kind !== 'string') throw new Unsupported(`${where}: ${describe(v)} is not a string`);
+      return Buffer.from(v.value);
+    });
+    return { arg: pos, op: f.operator as never, strings };
+  }
+  if (!INT_OPS.has(f.operator)) throw new Unsupported(`${where}: operator ${f.operator} on a ${type} argument is not supported yet`);
+  return { arg: pos, op: f.operator as IntFilterConfig['op'], values: intValues(f) };
+}
+
+function retFilter(f: ArgFilter, where: string): IntFilterConfig {
+  if (!INT_OPS.has(f.operator) || f.operator.endsWith('InMap'))
+    throw new Unsupported(`${where}: operator ${f.operator} on the return value is not supported yet`);
+  return { arg: 0, op: f.operator as IntFilterConfig['op'], values: intValues(f) };
+}
+
+function action(a: Action, can: ActionAbility, where: string): ActionConfig {
+  switch (a.action) {
+    case 'Post':
+      if (a.kernelStackTrace || a.userStackTrace) throw new Unsupported(`${where}: stack traces are not collected yet`);
+      return {
+        kind: 'Post',
+        rateNs: a.rateLimit ? BigInt(a.rateLimit.milliseconds) * 1_000_000n : undefined,
+        rateScope: a.rateLimitScope,
+      };
+    case 'NoPost':
+      return { kind: 'NoPost' };
+    case 'Sigkill':
+    case 'Signal':
+      if (!can.sendSignal) throw new Unsupported(`${where}: ${a.action} needs bpf_send_signal, which this kernel lacks`);
+      return a.action === 'Sigkill' ? { kind: 'Sigkill' } : { kind: 'Signal', arg: a.argSig };
+    case 'Override':
+      if (!can.override) throw new Unsupported(`${where}: Override needs fmod_ret, BPF LSM or bpf_override_return on this hook: ${can.whyNoOverride}`);
+      if (a.argError === undefined) throw new Unsupported(`${where}: Override without argError`);
+      return { kind: 'Override', arg: a.argError };
+    default:
+      throw new Unsupported(`${where}: action ${a.action} is not carried out yet`);
+  }
+}
+
+/** Fields of a selector this compiler cannot enforce, by name. */
+const NOT_YET: Array<keyof Selector> = [
+  'matchData',
+  'matchParentBinaries',
+  'matchNamespaces',
+  'matchNamespaceChanges',
+  'matchCapabilities',
+  'matchCapabilityChanges',
+  'matchCmdArgs',
+  'matchStates',
+  'matchUserCallers',
+  'matchReturnActions',
+];
+
+/**
+ * Several matchPIDs entries must all hold (AND). Over explicit pid sets that is one set:
+ * In A ∧ In B = In (A ∩ B); NotIn A ∧ NotIn B = NotIn (A ∪ B); In A ∧ NotIn B = In (A \ B).
+ */
+function combinePids(entries: PidFilter[], where: string): PidFilter | undefined {
+  if (entries.length <= 1) return entries[0];
+  if (entries.some((e) => e.isNamespacePID !== entries[0]!.isNamespacePID))
+    throw new Unsupported(`${where}: entries mixing isNamespacePID true and false are not supported`);
+  const ins = entries.filter((e) => e.operator === 'In').map((e) => new Set(e.values));
+  const notIn = new Set(entries.filter((e) => e.operator === 'NotIn').flatMap((e) => e.values));
+  const followForks = entries.some((e) => e.followForks);
+  const base = { isNamespacePID: entries[0]!.isNamespacePID, followForks };
+  if (ins.length === 0) return { ...base, operator: 'NotIn', values: [...notIn].sort((a, b) => a - b) };
+  const inter = [...ins[0]!].filter((p) => ins.every((set) => set.has(p)) && !notIn.has(p));
+  return { ...base, operator: 'In', values: inter.sort((a, b) => a - b) };
+}
+
+export interface CompiledSelectors {
+  selectors: SelectorConfig[];
+  /** Whether an action needs the mechanism to change the function's result. */
+  overrides: boolean;
+  warnings: string[];
+}
+
+export function compileSelectors(
+  selectors: Selector[],
+  args: HookArgConfig[],
+  can: ActionAbility,
+  where: string,
+): CompiledSelectors {
+  const warnings: string[] = [];
+  let overrides = false;
+  const out = selectors.map((s, i): SelectorConfig => {
+    const at = `${where}.selectors[${i}]`;
+    for (const k of NOT_YET) {
+      const v = s[k];
+      if (Array.isArray(v) ? v.length > 0 : v !== undefined) throw new Unsupported(`${at}.${k} is not enforced in the kernel yet`);
+    }
+    if (s.matchCEL || s.matchWorkloads) throw new Unsupported(`${at}: matchCEL/matchWorkloads are not enforced in the kernel yet`);
+
+    if (s.matchBinaries.length > 1)
+      throw new Unsupported(`${at}.matchBinaries: one entry per selector is supported, ${s.matchBinaries.length} given`);
+    const pids = combinePids(s.matchPIDs, `${at}.matchPIDs`);
+    const bins = s.matchBinaries[0];
+    if (pids?.followForks) warnings.push(`${at}.matchPIDs.followForks: children of the listed pids are not matched yet`);
+    if (bins?.followChildren) throw new Unsupported(`${at}.matchBinaries.followChildren is not enforced in the kernel yet`);
+    const actions = s.matchActions.map((a, k) => action(a, can, `${at}.matchActions[${k}]`));
+    overrides ||= actions.some((a) => a.kind === 'Override');
+    return {
+      pids: pids && { op: pids.operator, values: pids.values, namespacePid: pids.isNamespacePID },
+      binaries: bins && { op: bins.operator, paths: bins.values },
+      args: s.matchArgs.map((f, k) => filter(f, args, `${at}.matchArgs[${k}]`)),
+      returnArgs: s.matchReturnArgs.map((f, k) => retFilter(f, `${at}.matchReturnArgs[${k}]`)),
+      actions: actions.length ? actions : undefined,
+    };
+  });
+  return { selectors: out, overrides, warnings };
+}

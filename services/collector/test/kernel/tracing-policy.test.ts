@@ -1,0 +1,120 @@
+/**
+ * The users' example TracingPolicy, end to end on the real kernel: YAML → parse → compile for
+ * this kernel → hooks loaded at run time beside the process hooks → a matching binary is killed
+ * before the file's content reaches it, a non-matching one reads normally, ProcessKprobe
+ * events carry file path, mask, return value, action and the process with its parent; deleting
+ * the policy restores normal behaviour at once. On the host this runs as syscall equivalents;
+ * in the kernel-matrix VMs as a real kprobe.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ProcessKprobe } from '@vigil/events';
+import { probeKernel } from '@vigil/kernel-probe';
+import { parsePolicy } from '@vigil/policy';
+import { kernelFromStrategy, PolicyRuntime, SYSCALLS_X86_64 } from '@vigil/policy-kernel';
+import { kernelSkipReason, startPipeline } from './harness';
+
+const EXAMPLE = fs.readFileSync(path.join(__dirname, 'fixtures', 'file-monitoring-filtered.yaml'), 'utf8');
+
+describe.skipIf(kernelSkipReason !== undefined)('TracingPolicy file-monitoring-filtered (real kernel)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-policy-'));
+  const secret = path.join(dir, 'secret.txt');
+  // A copy of cat at a path the selector names (the policy's own /usr/bin/cat stays untouched).
+  const myCat = path.join(dir, 'cat');
+  let harness: ReturnType<typeof startPipeline>;
+  let runtime: PolicyRuntime;
+
+  beforeAll(async () => {
+    fs.writeFileSync(secret, 'the secret content\n');
+    fs.copyFileSync('/usr/bin/cat', myCat);
+    fs.chmodSync(myCat, 0o755);
+    harness = startPipeline();
+    const { hookStrategy } = await probeKernel();
+    runtime = new PolicyRuntime({ kernel: kernelFromStrategy(hookStrategy, SYSCALLS_X86_64), shared: harness.pipeline.sharedMaps() });
+    harness.pipeline.usePolicies(runtime);
+  }, 60_000);
+  afterAll(async () => {
+    runtime?.close();
+    await harness?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const kprobes = () => harness.events.flatMap((e) => (e.process_kprobe ? [e.process_kprobe] : []));
+
+  it('loads at run time, kills the matching reader, spares the others, posts Tetragon events; delete restores', async () => {
+    const parsed = parsePolicy(EXAMPLE.replace('"/usr/bin/cat"', JSON.stringify(myCat)), 'file-monitoring-filtered.yaml');
+    if (!parsed.ok) throw new Error(parsed.errors.map((e) => e.reason).join('; '));
+    const status = runtime.add(parsed.policy);
+    expect(status).toMatchObject({ name: 'file-monitoring-filtered', state: 'enabled', mode: 'enforce' });
+    expect(status.hooks.length).toBeGreaterThan(0);
+    expect(status.hooks.every((h) => h.attachments.length > 0)).toBe(true);
+    console.log(`file-monitoring-filtered on ${os.release()}: ${status.hooks.map((h) => `${h.mechanism}: ${h.attachments.length} attachments`).join(', ')}`);
+
+    const killed = spawnSync(myCat, [secret], { encoding: 'utf8' });
+    expect(killed.signal).toBe('SIGKILL');
+    expect(killed.stdout).toBe('');
+    const spared = spawnSync('/usr/bin/head', ['-n1', secret], { encoding: 'utf8' });
+    expect(spared.status).toBe(0);
+    expect(spared.stdout).toBe('the secret content\n');
+
+    const ev = await harness.waitFor(
+      () => kprobes().find((k) => k.process?.pid === killed.pid) as (ProcessKprobe & Required<Pick<ProcessKprobe, 'args'>>) | undefined,
+      'the kprobe event of the killed cat',
+    );
+    expect(ev).toMatchObject({
+      function_name: 'security_file_permission',
+      policy_name: 'file-monitoring-filtered',
+      action: 'KPROBE_ACTION_SIGKILL',
+      return_action: 'KPROBE_ACTION_POST',
+    });
+    expect(ev.process?.binary).toBe(myCat);
+    expect(ev.process?.exec_id).toBeTruthy();
+    expect(ev.parent?.pid).toBe(process.pid);
+    expect(ev.args[0]?.file_arg?.path).toMatch(/^\//);
+    expect(ev.args[1]?.int_arg).toBe(4); // MAY_READ
+    expect(ev.return?.int_arg).toEqual(expect.any(Number));
+    expect(kprobes().some((k) => k.process?.pid === spared.pid)).toBe(false);
+    expect(harness.pipeline.stats()).toMatchObject({ hookEventsUnknown: 0 });
+    const after = runtime.status('file-monitoring-filtered')!;
+    expect(after.counters.sigkill).toBeGreaterThanOrEqual(1n);
+    expect(after.counters.lost).toBe(0n);
+
+    expect(runtime.delete('file-monitoring-filtered')).toBe(true);
+    const again = spawnSync(myCat, [secret], { encoding: 'utf8' });
+    expect(again.status).toBe(0);
+    expect(again.stdout).toBe('the secret content\n');
+    expect(runtime.list()).toEqual([]);
+  });
+
+  it('refuses a policy it cannot run here with every reason, and leaves the loaded set unchanged', () => {
+    const ok = parsePolicy(EXAMPLE.replace('"/usr/bin/cat"', JSON.stringify(myCat)));
+    if (!ok.ok) throw new Error('fixture');
+    runtime.add(ok.policy);
+    const bad = parsePolicy(`
+apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata: { name: uprobe-and-list }
+spec:
+  uprobes:
+  - path: /bin/bash
+    symbols: [readline]
+  kprobes:
+  - call: list:nothing
+    syscall: true
+  lists:
+  - name: nothing
+    type: syscalls
+    values: [sys_dup]
+`);
+    if (!bad.ok) throw new Error(bad.errors.map((e) => e.reason).join('; '));
+    expect(() => runtime.add(bad.policy)).toThrow(/policy "uprobe-and-list" not loaded: .*spec\.kprobes\[0\] \(list:nothing\): .*list/);
+    expect(() => runtime.add(bad.policy)).toThrow(/spec\.uprobes\[0\] \(\/bin\/bash:readline\): uprobes are not supported yet/);
+    expect(runtime.list().map((p) => p.name)).toEqual(['file-monitoring-filtered']);
+    expect(runtime.status('file-monitoring-filtered')?.state).toBe('enabled');
+    expect(spawnSync(myCat, [secret]).signal).toBe('SIGKILL');
+    runtime.delete('file-monitoring-filtered');
+  });
+});
