@@ -11,6 +11,7 @@
  *   vigil_fentry / vigil_fexit            BPF trampoline (needs a target set before load)
  *   vigil_fmod_ret                        trampoline that can make the function fail (Override)
  *   vigil_lsm                             BPF LSM hook (Override = deny with the error)
+ *   vigil_uprobe / vigil_uretprobe        uprobe on a user-space function (user-memory arguments)
  *   vigil_sys_enter / vigil_sys_exit      any syscalls:sys_enter_* / sys_exit_* tracepoint:
  *                                         the "equivalent syscall" strategy for kernels
  *                                         without kprobes or trampolines
@@ -717,6 +718,26 @@ static __always_inline __s32 on_entry(__u64 *raw, __u32 syscall)
 	return verdict;
 }
 
+/* A string return value (e.g. readline's line) goes after the arguments, as one more. */
+static __noinline void put_ret_str(struct hook_heap *h, __u64 ptr)
+{
+	struct vigil_arg_hdr ah = { .type = VIGIL_ARG_STRING };
+	__u32 pos = h->ev.data_len, len;
+
+	if (pos > VIGIL_HOOK_DATA_MAX) {
+		h->ev.flags |= VIGIL_HEVF_TRUNCATED;
+		return;
+	}
+	len = put_str(h, pos + sizeof(ah), ptr, vigil_hook_cfg.flags & VIGIL_HOOKF_RET_USER, VIGIL_ARG_STR_MAX);
+	if (!ptr)
+		ah.flags = VIGIL_ARGE_ERROR;
+	ah.len = len;
+	__builtin_memcpy(&h->data[pos], &ah, sizeof(ah));
+	h->ev.data_len = pos + sizeof(ah) + len;
+	h->ev.nargs += 1;
+	h->ev.flags |= VIGIL_HEVF_RET_ARG;
+}
+
 static __always_inline void on_return(__u64 ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -732,6 +753,8 @@ static __always_inline void on_return(__u64 ret)
 	h->ev.reserved = 0;
 	h->ev.ret = (__s64)sign_extend(ret, vigil_hook_cfg.ret_type);
 	h->ev.flags |= VIGIL_HEVF_RETURN;
+	if (vigil_hook_cfg.ret_type == VIGIL_ARG_STRING)
+		put_ret_str(h, ret);
 	if (h->ev.selector < VIGIL_SELECTORS) {
 		sel = &vigil_hook_cfg.selectors[h->ev.selector];
 		sl.num[0] = h->ev.ret;
@@ -784,6 +807,23 @@ int vigil_kprobe(struct pt_regs *ctx)
 
 SEC("kretprobe")
 int vigil_kretprobe(struct pt_regs *ctx)
+{
+	on_return(PT_REGS_RC(ctx));
+	return 0;
+}
+
+SEC("uprobe")
+int vigil_uprobe(struct pt_regs *ctx)
+{
+	__u64 raw[VIGIL_SYSCALL_ARGS] = {};
+
+	regs_args(ctx, raw);
+	on_entry(raw, 0xffffffff);
+	return 0;
+}
+
+SEC("uretprobe")
+int vigil_uretprobe(struct pt_regs *ctx)
 {
 	on_return(PT_REGS_RC(ctx));
 	return 0;

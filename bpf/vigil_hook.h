@@ -142,6 +142,7 @@ struct vigil_selector {
 #define VIGIL_HOOKF_RETURN   (1u << 0) /* post at return (with the return value) */
 #define VIGIL_HOOKF_SYSCALL  (1u << 1) /* kprobe on a syscall wrapper: args are in the inner pt_regs */
 #define VIGIL_HOOKF_RET_POST (1u << 2) /* returnArgAction is Post (not NoPost) */
+#define VIGIL_HOOKF_RET_USER (1u << 3) /* a string return value points into user memory (uretprobes) */
 
 struct vigil_hook_config {
 	__u32 hook_id;    /* user space's id of this hook (echoed in every event) */
@@ -185,6 +186,7 @@ struct vigil_int_key {
 #define VIGIL_HEVF_MONITOR    (1u << 2) /* the action was only counted (monitor mode) */
 #define VIGIL_HEVF_TRUNCATED  (1u << 3) /* some argument data did not fit */
 #define VIGIL_HEVF_ACTION_ERR (1u << 4) /* the action's helper failed (e.g. send_signal) */
+#define VIGIL_HEVF_RET_ARG    (1u << 5) /* the last argument is the return value read as ret_type (strings) */
 
 enum vigil_hook_mode {
 	VIGIL_MODE_ENFORCE = 0,

@@ -35,6 +35,8 @@ export function decodeHookRecord(b: Buffer, o: number, len: number): RawHookEven
     args.push(decodeArg(b, start, alen, type, aflags));
     p = start + alen;
   }
+  // A string return value comes as one more argument after the others.
+  const retArg = flags & HookEventFlag.retArg ? args.pop() : undefined;
   const syscall = b.readUInt32LE(o + HOOK_EVENT.syscall);
   const selector = b[o + HOOK_EVENT.selector]!;
   return {
@@ -46,6 +48,7 @@ export function decodeHookRecord(b: Buffer, o: number, len: number): RawHookEven
     hookId: b.readUInt32LE(o + HOOK_EVENT.hook_id),
     syscall: syscall === NO_SYSCALL ? undefined : syscall,
     ret: flags & HookEventFlag.return ? b.readBigInt64LE(o + HOOK_EVENT.ret) : undefined,
+    retArg,
     action: ACTION_NAME.get(b[o + HOOK_EVENT.action]!) ?? ('Post' as ActionKindName),
     actionArg: b.readInt32LE(o + HOOK_EVENT.action_arg),
     selector: selector === NO_SELECTOR ? undefined : selector,

@@ -144,8 +144,8 @@ export interface HookConfig {
   /** Echoed in every event of this hook. */
   hookId: number;
   args: HookArgConfig[];
-  /** Post at return, with the return value read as this type. */
-  ret?: { type: ArgTypeName; post: boolean };
+  /** Post at return, with the return value read as this type (a string from user memory when `user`). */
+  ret?: { type: ArgTypeName; post: boolean; user?: boolean };
   /** kprobe on a syscall wrapper: arguments come from the inner pt_regs. */
   syscall?: boolean;
   selectors: SelectorConfig[];
@@ -287,6 +287,7 @@ export function encodeHookConfig(hook: HookConfig): EncodedHook {
   if (hook.ret) flags |= 1; // VIGIL_HOOKF_RETURN
   if (hook.syscall) flags |= 2; // VIGIL_HOOKF_SYSCALL
   if (hook.ret?.post) flags |= 4; // VIGIL_HOOKF_RET_POST
+  if (hook.ret?.user) flags |= 8; // VIGIL_HOOKF_RET_USER
   buf.writeUInt8(flags, 6);
   buf.writeUInt8(ArgType[hook.ret?.type ?? 'none'], 7);
   hook.args.forEach((a, i) => {
@@ -340,7 +341,7 @@ export const HOOK_EVENT = {
 } as const;
 
 /** vigil_hook_event.flags */
-export const HookEventFlag = { return: 1, enforced: 2, monitor: 4, truncated: 8, actionError: 16 } as const;
+export const HookEventFlag = { return: 1, enforced: 2, monitor: 4, truncated: 8, actionError: 16, retArg: 32 } as const;
 /** vigil_arg_hdr.flags */
 export const ArgFlag = { truncated: 1, error: 2 } as const;
 

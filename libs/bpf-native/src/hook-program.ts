@@ -27,6 +27,8 @@ export type HookAttach =
   | { kind: 'fmod_ret'; func: string }
   /** A BPF LSM hook by its name without the bpf_lsm_ prefix (file_open, bprm_check_security). */
   | { kind: 'lsm'; hook: string }
+  /** User-space functions of a binary or library, by symbol or by offset in the file. */
+  | { kind: 'uprobe'; path: string; symbols: string[]; offsets: number[] }
   /** The equivalent syscalls' tracepoints, each with how to rebuild the function's arguments. */
   | { kind: 'syscalls'; syscalls: SyscallEquivalent[] };
 
@@ -64,7 +66,14 @@ export function defaultHookObjectPath(): string {
   return process.env.VIGIL_HOOK_BPF_OBJECT ?? path.resolve(packageRoot, '..', '..', 'bpf', 'build', 'hook.bpf.o');
 }
 
-const ENTRY_PROGRAM = { kprobe: 'vigil_kprobe', fentry: 'vigil_fentry', fmod_ret: 'vigil_fmod_ret', lsm: 'vigil_lsm' } as const;
+const ENTRY_PROGRAM = {
+  kprobe: 'vigil_kprobe',
+  fentry: 'vigil_fentry',
+  fmod_ret: 'vigil_fmod_ret',
+  lsm: 'vigil_lsm',
+  uprobe: 'vigil_uprobe',
+} as const;
+const RETURN_PROGRAM = { kprobe: 'vigil_kretprobe', fentry: 'vigil_fexit', fmod_ret: 'vigil_fexit', uprobe: 'vigil_uretprobe' } as const;
 
 export class HookProgram {
   readonly attachments: HookAttachment[] = [];
@@ -101,7 +110,7 @@ export class HookProgram {
       if (ret) wanted.add('vigil_sys_exit');
     } else {
       wanted.add(ENTRY_PROGRAM[attach.kind]);
-      if (ret) wanted.add(attach.kind === 'kprobe' ? 'vigil_kretprobe' : 'vigil_fexit');
+      if (ret && attach.kind !== 'lsm') wanted.add(RETURN_PROGRAM[attach.kind]);
     }
     for (const p of this.object.programs()) p.autoload = wanted.has(p.name);
     if (attach.kind === 'fentry' || attach.kind === 'fmod_ret') {
@@ -164,6 +173,18 @@ export class HookProgram {
       case 'lsm':
         add('vigil_lsm', a.hook, () => this.object.program('vigil_lsm').attach());
         break;
+      case 'uprobe': {
+        const targets = [
+          ...a.symbols.map((funcName) => ({ funcName, offset: undefined, label: `${a.path}:${funcName}` })),
+          ...a.offsets.map((offset) => ({ funcName: undefined, offset, label: `${a.path}+0x${offset.toString(16)}` })),
+        ];
+        for (const t of targets) {
+          const spec = { binaryPath: a.path, funcName: t.funcName, offset: t.offset };
+          if (ret) add('vigil_uretprobe', t.label, () => this.object.program('vigil_uretprobe').attachUprobe({ ...spec, retprobe: true }));
+          add('vigil_uprobe', t.label, () => this.object.program('vigil_uprobe').attachUprobe(spec));
+        }
+        break;
+      }
       case 'syscalls':
         ensureTracefs();
         // Return side first: an entry recorded before its exit probe exists would wait forever.

@@ -124,6 +124,8 @@ export interface RawHookEvent {
   syscall?: number;
   /** Return value, for return hooks. */
   ret?: bigint;
+  /** The return value read as a string (uretprobes returning char *). */
+  retArg?: RawHookArg;
   /** The matching selector's first action (or its enforcement action). */
   action: ActionKindName;
   /** Signal number (Signal) or error (Override). */

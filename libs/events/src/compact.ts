@@ -44,14 +44,18 @@ export function formatCompact(event: GetEventsResponse, options: CompactOptions 
     const line = `${head('💥', 'exit')} ${info(p)} ${paint('cyan', p.arguments ?? '')} ${paint('red', status)}`;
     return withCaps(line, capsTrailer(p), paint);
   }
-  const hook = event.process_kprobe ?? event.process_lsm ?? event.process_tracepoint;
+  const hook = event.process_kprobe ?? event.process_lsm ?? event.process_tracepoint ?? event.process_uprobe;
   if (hook?.process) {
     // Tetragon prints kprobes per function ("📚 read" ...); one generic line covers every hook:
     //   🔧 <kind> <source> <binary> <function> <args> [action]
-    const what = event.process_tracepoint ? `${event.process_tracepoint.subsys}/${event.process_tracepoint.event}` : (event.process_kprobe ?? event.process_lsm)!.function_name;
+    const what = event.process_tracepoint
+      ? `${event.process_tracepoint.subsys}/${event.process_tracepoint.event}`
+      : event.process_uprobe
+        ? `${event.process_uprobe.path}:${event.process_uprobe.symbol ?? event.process_uprobe.offset}`
+        : (event.process_kprobe ?? event.process_lsm)!.function_name;
     const args = (hook.args ?? []).map(argText).filter((a) => a !== '').join(' ');
     const action = hook.action && hook.action !== 'KPROBE_ACTION_POST' ? ` ${paint('red', hook.action.replace('KPROBE_ACTION_', ''))}` : '';
-    const kind = event.process_lsm ? 'lsm' : event.process_tracepoint ? 'tracepoint' : 'kprobe';
+    const kind = event.process_lsm ? 'lsm' : event.process_tracepoint ? 'tracepoint' : event.process_uprobe ? 'uprobe' : 'kprobe';
     return `${head('🔧', kind)} ${info(hook.process)} ${what ?? ''} ${paint('cyan', args)}${action}`;
   }
   return undefined;

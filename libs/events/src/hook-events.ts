@@ -96,3 +96,10 @@ export interface ProcessTracepoint extends HookEventCommon {
 export interface ProcessLsm extends HookEventCommon {
   function_name?: string;
 }
+
+export interface ProcessUprobe extends HookEventCommon {
+  path?: string;
+  symbol?: string;
+  /** uint64 */
+  offset?: string;
+}

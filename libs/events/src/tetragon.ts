@@ -183,7 +183,7 @@ export interface AggregationInfo {
   count?: string;
 }
 
-import type { ProcessKprobe, ProcessLsm, ProcessTracepoint } from './hook-events';
+import type { ProcessKprobe, ProcessLsm, ProcessTracepoint, ProcessUprobe } from './hook-events';
 
 interface GetEventsResponseCommon {
   node_name?: string;
@@ -200,6 +200,7 @@ export interface EventPayloads {
   process_kprobe: ProcessKprobe;
   process_tracepoint: ProcessTracepoint;
   process_lsm: ProcessLsm;
+  process_uprobe: ProcessUprobe;
 }
 export type EventKind = keyof EventPayloads;
 
@@ -213,6 +214,7 @@ export type GetEventsResponse = GetEventsResponseCommon &
     | OneEvent<'process_kprobe'>
     | OneEvent<'process_tracepoint'>
     | OneEvent<'process_lsm'>
+    | OneEvent<'process_uprobe'>
   );
 
 /** Process fields in descriptor order: protojson prints fields in declaration order. */

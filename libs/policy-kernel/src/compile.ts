@@ -5,7 +5,15 @@
  * run here. Pure: the kernel is described by CompileKernel (from the kernel probe).
  */
 import type { HookArgConfig, HookAttach, HookConfig, SyscallEquivalent } from '@vigil/bpf-native';
-import { policyHooks, type ArgType, type FunctionHook, type Hook, type LsmHook, type TracingPolicy } from '@vigil/policy';
+import {
+  policyHooks,
+  type ArgType,
+  type FunctionHook,
+  type Hook,
+  type LsmHook,
+  type TracingPolicy,
+  type UprobeHook,
+} from '@vigil/policy';
 import { argConfig, kernelType } from './args';
 import { equivalentFor, syscallName, tracepointName, type EquivalentGroup } from './equivalents';
 import type { CompileKernel } from './kernel';
@@ -21,7 +29,7 @@ export interface CompiledHook {
   /** Function, LSM hook or syscall as the policy names it. */
   target: string;
   /** Event kind it produces. */
-  eventKind: 'kprobe' | 'tracepoint' | 'lsm';
+  eventKind: 'kprobe' | 'tracepoint' | 'lsm' | 'uprobe';
   mechanism: Mechanism;
   /** One line: how it attaches and what that approximates. */
   how: string;
@@ -85,6 +93,8 @@ interface Plan {
   how: string;
   /** Direct attach (not syscall equivalents). */
   attach?: HookAttach;
+  /** Several direct attaches, one hook object each (a uprobe's symbols: events name theirs). */
+  attaches?: HookAttach[];
   /** Syscall equivalents: one hook object per group. */
   groups?: EquivalentGroup[];
   /** Syscall hooks: arguments are user pointers. */
@@ -176,6 +186,27 @@ function lsmPlan(h: LsmHook, k: CompileKernel): Plan {
   return equivalentPlan(h.hook, k, true);
 }
 
+function uprobePlan(h: UprobeHook, k: CompileKernel): Plan {
+  if (!k.uprobe) throw new Unsupported('uprobes do not attach on this kernel');
+  if (h.data.length > 0) throw new Unsupported('`data` fields are not read yet');
+  if (h.addrs.length > 0 || h.refCtrOffsets.length > 0) throw new Unsupported('uprobe addrs/refCtrOffsets are not supported yet');
+  if (hasOverride(h)) throw new Unsupported('Override on uprobes (argRegs) is not supported yet');
+  // Tetragon's /procRoot is the host's /proc as mounted in its container.
+  const path = h.path.replace(/^\/procRoot\//, '/proc/');
+  const where = [...h.symbols, ...h.offsets.map((o) => `+0x${o.toString(16)}`)].join(', ');
+  return {
+    mechanism: 'uprobe',
+    how: `uprobe on ${path}: ${where}`,
+    attaches: [
+      ...h.symbols.map((sym): HookAttach => ({ kind: 'uprobe', path, symbols: [sym], offsets: [] })),
+      ...h.offsets.map((o): HookAttach => ({ kind: 'uprobe', path, symbols: [], offsets: [Number(o)] })),
+    ],
+    user: true,
+    syscallRegs: false,
+    ability: { override: false, whyNoOverride: 'no Override in this hook', ...sendSignal(k) },
+  };
+}
+
 function planFor(h: Hook, k: CompileKernel): Plan {
   switch (h.kind) {
     case 'kprobe':
@@ -189,14 +220,14 @@ function planFor(h: Hook, k: CompileKernel): Plan {
       if (h.subsystem === 'syscalls' && /^sys_enter_\w+$/.test(h.event)) return syscallTracepoint(h.event.slice('sys_enter_'.length), k);
       throw new Unsupported(`tracepoint ${h.subsystem}/${h.event}: only syscalls/sys_enter_* tracepoints are supported yet`);
     case 'uprobe':
-      throw new Unsupported('uprobes are not supported yet');
+      return uprobePlan(h, k);
     case 'usdt':
       throw new Unsupported('USDT probes are not supported yet');
   }
 }
 
 function eventKind(h: Hook): CompiledHook['eventKind'] {
-  return h.kind === 'lsm' ? 'lsm' : h.kind === 'tracepoint' ? 'tracepoint' : 'kprobe';
+  return h.kind === 'lsm' || h.kind === 'tracepoint' || h.kind === 'uprobe' ? h.kind : 'kprobe';
 }
 
 /** The hook objects of one policy hook under a plan. */
@@ -207,12 +238,15 @@ function build(
   nextId: () => number,
   syscalls: Readonly<Record<string, number>>,
 ): { hooks: CompiledHook[]; warnings: string[] } {
-  const ret = (h.kind === 'kprobe' || h.kind === 'fentry') && h.return ? h : undefined;
+  const ret = (h.kind === 'kprobe' || h.kind === 'fentry' || h.kind === 'uprobe') && h.return ? h : undefined;
   const retType = ret?.returnArg ? kernelType(ret.returnArg.type) : ret ? 's64' : undefined;
+  const retPost = !ret || ret.kind === 'uprobe' || ret.returnArgAction === 'Post';
   if (ret && plan.mechanism === 'lsm') throw new Unsupported('an LSM hook has no return probe');
-  const variants: Array<{ group?: EquivalentGroup }> = plan.groups ? plan.groups.map((group) => ({ group })) : [{}];
+  const variants: Array<{ group?: EquivalentGroup; attach?: HookAttach }> = plan.groups
+    ? plan.groups.map((group) => ({ group }))
+    : (plan.attaches ?? [plan.attach!]).map((attach) => ({ attach }));
   const warnings: string[] = [];
-  const hooks = variants.map(({ group }): CompiledHook => {
+  const hooks = variants.map(({ group, attach: direct }): CompiledHook => {
     const args: HookArgConfig[] = h.args.map((a) => argConfig(a, { user: plan.user, read: group?.read?.[a.index] }));
     const sel = compileSelectors(h.selectors, args, plan.ability, source);
     warnings.push(...sel.warnings);
@@ -220,16 +254,14 @@ function build(
     const config: HookConfig = {
       hookId,
       args,
-      ret: retType ? { type: retType, post: !ret || ret.returnArgAction === 'Post' } : undefined,
+      ret: retType ? { type: retType, post: retPost, user: plan.user && retType === 'string' } : undefined,
       syscall: plan.syscallRegs,
       selectors: sel.selectors,
     };
-    const attach: HookAttach = group
-      ? { kind: 'syscalls', syscalls: syscallEntries(group, syscalls) }
-      : plan.attach!;
+    const attach: HookAttach = group ? { kind: 'syscalls', syscalls: syscallEntries(group, syscalls) } : direct!;
     return {
       source,
-      target: targetOf(h),
+      target: attach.kind === 'uprobe' ? `${attach.path}:${attach.symbols[0] ?? `+0x${attach.offsets[0]!.toString(16)}`}` : targetOf(h),
       eventKind: eventKind(h),
       mechanism: plan.mechanism,
       how: plan.how,

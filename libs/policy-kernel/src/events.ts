@@ -11,6 +11,7 @@ import type {
   ProcessKprobe,
   ProcessLsm,
   ProcessTracepoint,
+  ProcessUprobe,
   Timestamp,
 } from '@vigil/events';
 import type { ArgType } from '@vigil/policy';
@@ -121,6 +122,7 @@ function ordered<T extends object>(keys: ReadonlyArray<keyof T>, fields: Partial
 
 const KPROBE_ORDER = ['process', 'parent', 'function_name', 'args', 'return', 'action', 'policy_name', 'return_action', 'message', 'tags', 'ancestors'] as const;
 const LSM_ORDER = ['process', 'parent', 'function_name', 'policy_name', 'message', 'args', 'action', 'tags', 'ancestors'] as const;
+const UPROBE_ORDER = ['process', 'parent', 'path', 'symbol', 'policy_name', 'message', 'args', 'tags', 'ancestors', 'offset', 'action'] as const;
 const TRACEPOINT_ORDER = ['process', 'parent', 'subsys', 'event', 'args', 'policy_name', 'action', 'message', 'tags', 'ancestors'] as const;
 
 /** The Tetragon event for one hook record. */
@@ -136,6 +138,21 @@ export function hookResponse(raw: RawHookEvent, hook: CompiledHook, ctx: HookEve
     action: ACTION[raw.action],
   };
   const base = { node_name: ctx.nodeName, time: ctx.time };
+  if (hook.eventKind === 'uprobe' && hook.attach.kind === 'uprobe') {
+    // ProcessUprobe has no return field: a returned string (readline's line) is the last argument.
+    const ret = raw.retArg && kprobeArgument(raw.retArg, hook.returnArg?.type ?? 'string', hook.returnArg?.label ?? 'return');
+    const offset = hook.attach.offsets[0];
+    return {
+      ...base,
+      process_uprobe: ordered<ProcessUprobe>(UPROBE_ORDER, {
+        ...common,
+        args: ret ? [...common.args, ret] : common.args,
+        path: hook.attach.path,
+        symbol: hook.attach.symbols[0],
+        offset: offset === undefined ? undefined : String(offset),
+      }),
+    };
+  }
   if (hook.eventKind === 'lsm') return { ...base, process_lsm: ordered<ProcessLsm>(LSM_ORDER, { ...common, function_name: hook.target }) };
   if (hook.eventKind === 'tracepoint') {
     const [subsys, event] = hook.target.split('/');

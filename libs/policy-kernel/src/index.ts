@@ -1,5 +1,5 @@
 export { compilePolicy, type CompiledHook, type CompiledPolicy, type CompileOptions, type Mechanism, type UnsupportedHook } from './compile';
-export { fullKernel, kernelFromStrategy, type CompileKernel } from './kernel';
+export { fullKernel, kernelFromProbe, type CompileKernel } from './kernel';
 export { SYSCALL_EQUIVALENTS, equivalentFor, syscallName, type Equivalent, type EquivalentGroup } from './equivalents';
 export { SYSCALLS_X86_64 } from './syscalls-x86_64';
 export { Unsupported } from './unsupported';

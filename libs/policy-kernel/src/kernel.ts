@@ -2,7 +2,7 @@
  * What the compiler needs to know of the kernel it compiles for: which attach mechanisms and
  * enforcement helpers work (from the kernel probe), and why those that don't.
  */
-import type { HookStrategy } from '@vigil/kernel-probe';
+import type { KernelProbeReport } from '@vigil/kernel-probe';
 
 export interface CompileKernel {
   kprobe: boolean;
@@ -14,6 +14,7 @@ export interface CompileKernel {
   overrideReturn: boolean;
   sendSignal: boolean;
   tracepoints: boolean;
+  uprobe: boolean;
   /** Why function hooks cannot attach directly (the probe's reasons), for messages. */
   whyNoFunctionHook: string;
   /** Why Override cannot work here, for messages. */
@@ -22,7 +23,12 @@ export interface CompileKernel {
   syscalls: Readonly<Record<string, number>>;
 }
 
-export function kernelFromStrategy(s: HookStrategy, syscalls: Readonly<Record<string, number>>): CompileKernel {
+/** From `vigil probe`'s report (probeKernel()). */
+export function kernelFromProbe(
+  report: Pick<KernelProbeReport, 'hookStrategy' | 'capabilities'>,
+  syscalls: Readonly<Record<string, number>>,
+): CompileKernel {
+  const s = report.hookStrategy;
   const fn = s.kernelFunction.available;
   const ret = s.kernelFunctionReturn.available;
   const ov = s.enforcement.override.available;
@@ -36,6 +42,7 @@ export function kernelFromStrategy(s: HookStrategy, syscalls: Readonly<Record<st
     overrideReturn: ov.includes('override_return'),
     sendSignal: s.enforcement.sendSignal.mechanism === 'send_signal',
     tracepoints: s.tracepoint.mechanism !== 'unsupported',
+    uprobe: report.capabilities.some((c) => c.name === 'uprobe' && c.works),
     whyNoFunctionHook: s.kernelFunction.why,
     whyNoOverride: s.enforcement.override.why,
     syscalls,
@@ -54,6 +61,7 @@ export function fullKernel(syscalls: Readonly<Record<string, number>>): CompileK
     overrideReturn: true,
     sendSignal: true,
     tracepoints: true,
+    uprobe: true,
     whyNoFunctionHook: '',
     whyNoOverride: '',
     syscalls,

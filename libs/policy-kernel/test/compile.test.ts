@@ -49,7 +49,7 @@ describe('compilePolicy', () => {
         { type: 'file', src: 0, sizeSrc: undefined, user: false, maxData: undefined },
         { type: 's32', src: 1, sizeSrc: undefined, user: false, maxData: undefined },
       ],
-      ret: { type: 's32', post: true },
+      ret: { type: 's32', post: true, user: false },
       syscall: false,
       selectors: [
         {
@@ -155,5 +155,26 @@ spec:
     expect(c.unsupported[0]!.reason).toBe(
       'tcp_set_state cannot be hooked here (kprobe: ENOENT at attach (CONFIG_KPROBES not set); fentry: EPERM at load) and has no syscall equivalent',
     );
+  });
+
+  it('uprobes: one hook per symbol (events name theirs), user-memory strings, /procRoot as /proc', () => {
+    const p = policy(`apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata: { name: u }
+spec:
+  uprobes:
+  - path: /procRoot/1/root/usr/bin/bash
+    symbols: [readline, main]
+    args: [{ index: 0, type: string }]
+    return: true
+    returnArg: { index: 0, type: string }`);
+    const c = compilePolicy(p, HOST, { firstHookId: 1 });
+    expect(c.hooks.map((h) => [h.target, h.mechanism, h.eventKind])).toEqual([
+      ['/proc/1/root/usr/bin/bash:readline', 'uprobe', 'uprobe'],
+      ['/proc/1/root/usr/bin/bash:main', 'uprobe', 'uprobe'],
+    ]);
+    expect(c.hooks[0]!.config.args[0]).toMatchObject({ type: 'string', user: true });
+    expect(c.hooks[0]!.config.ret).toEqual({ type: 'string', post: true, user: true });
+    expect(compilePolicy(p, { ...HOST, uprobe: false }, { firstHookId: 1 }).unsupported[0]!.reason).toBe('uprobes do not attach on this kernel');
   });
 });

@@ -3,9 +3,9 @@ import { ProcessEventSource } from '@vigil/bpf-native';
 import type { EventBus } from '@vigil/bus';
 import type { ConfigOf } from '@vigil/config';
 import { BootClock, JsonExportWriter } from '@vigil/events';
-import { probeKernel, type HookStrategy } from '@vigil/kernel-probe';
+import { probeKernel, type KernelProbeReport } from '@vigil/kernel-probe';
 import { parsePolicyFile, formatDiagnostic } from '@vigil/policy';
-import { kernelFromStrategy, PolicyLoadError, PolicyRuntime, SYSCALLS_X86_64 } from '@vigil/policy-kernel';
+import { kernelFromProbe, PolicyLoadError, PolicyRuntime, SYSCALLS_X86_64 } from '@vigil/policy-kernel';
 import fs from 'node:fs';
 import path from 'node:path';
 import { hostNamespaces, ProcessCache, readProcess, readProcFs } from '@vigil/process-cache';
@@ -68,21 +68,21 @@ export class ProcessPipelineProvider implements OnApplicationBootstrap, OnApplic
 
   async onApplicationBootstrap(): Promise<void> {
     // One probe (as `vigil probe`): the process hooks' flavour and the policies' strategies.
-    let strategy: HookStrategy | undefined;
+    let report: KernelProbeReport | undefined;
     try {
-      strategy = (await probeKernel()).hookStrategy;
+      report = await probeKernel();
     } catch (err) {
       this.logger.warn(`kernel probe failed: ${err instanceof Error ? err.message : String(err)}`);
     }
-    if (this.attachMode === 'auto' && strategy) {
-      const choice = strategy.tracepoint;
+    if (this.attachMode === 'auto' && report) {
+      const choice = report.hookStrategy.tracepoint;
       this.logger.log(`process hooks: ${choice.mechanism} (${choice.why})`);
       if (choice.mechanism !== 'unsupported') this.attachMode = choice.mechanism;
     }
     // Without a probe answer, ProcessEventSource tries each flavour in order itself.
     this.pipeline.start();
-    if (strategy) {
-      this.policies = new PolicyRuntime({ kernel: kernelFromStrategy(strategy, SYSCALLS_X86_64), shared: this.pipeline.sharedMaps() });
+    if (report) {
+      this.policies = new PolicyRuntime({ kernel: kernelFromProbe(report, SYSCALLS_X86_64), shared: this.pipeline.sharedMaps() });
       this.pipeline.usePolicies(this.policies);
       this.loadPolicyDir();
     } else {

@@ -54,7 +54,12 @@ export interface ProcessPipelineStats {
 /** The key that keeps a process's events in order on every transport. */
 export function eventKey(event: GetEventsResponse): string {
   const holder =
-    event.process_exec ?? event.process_exit ?? event.process_kprobe ?? event.process_tracepoint ?? event.process_lsm;
+    event.process_exec ??
+    event.process_exit ??
+    event.process_kprobe ??
+    event.process_tracepoint ??
+    event.process_lsm ??
+    event.process_uprobe;
   return holder?.process?.exec_id ?? '';
 }
 

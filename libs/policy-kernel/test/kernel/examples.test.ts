@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { probeKernel } from '@vigil/kernel-probe';
 import { parsePolicyFile } from '@vigil/policy';
-import { kernelFromStrategy, PolicyLoadError, PolicyRuntime, SYSCALLS_X86_64 } from '../../src/index';
+import { kernelFromProbe, PolicyLoadError, PolicyRuntime, SYSCALLS_X86_64 } from '../../src/index';
 import { EXAMPLES_DIR, exampleFiles } from '../examples-dir';
 
 const skip = process.getuid?.() !== 0 ? 'needs root' : undefined;
@@ -28,8 +28,8 @@ export interface SupportRow {
 
 describe.skipIf(skip !== undefined)('Tetragon example policies on this kernel', () => {
   it('each loads, or is refused with a reason, and the loaded set is empty after', async () => {
-    const { hookStrategy } = await probeKernel();
-    const runtime = new PolicyRuntime({ kernel: kernelFromStrategy(hookStrategy, SYSCALLS_X86_64) });
+    const report = await probeKernel();
+    const runtime = new PolicyRuntime({ kernel: kernelFromProbe(report, SYSCALLS_X86_64) });
     const rows: SupportRow[] = [];
     for (const file of exampleFiles()) {
       const parsed = parsePolicyFile(path.join(EXAMPLES_DIR, file));

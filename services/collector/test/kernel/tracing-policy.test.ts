@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProcessKprobe } from '@vigil/events';
 import { probeKernel } from '@vigil/kernel-probe';
 import { parsePolicy } from '@vigil/policy';
-import { kernelFromStrategy, PolicyRuntime, SYSCALLS_X86_64 } from '@vigil/policy-kernel';
+import { kernelFromProbe, PolicyRuntime, SYSCALLS_X86_64 } from '@vigil/policy-kernel';
 import { kernelSkipReason, startPipeline } from './harness';
 
 const EXAMPLE = fs.readFileSync(path.join(__dirname, 'fixtures', 'file-monitoring-filtered.yaml'), 'utf8');
@@ -32,8 +32,8 @@ describe.skipIf(kernelSkipReason !== undefined)('TracingPolicy file-monitoring-f
     fs.copyFileSync('/usr/bin/cat', myCat);
     fs.chmodSync(myCat, 0o755);
     harness = startPipeline();
-    const { hookStrategy } = await probeKernel();
-    runtime = new PolicyRuntime({ kernel: kernelFromStrategy(hookStrategy, SYSCALLS_X86_64), shared: harness.pipeline.sharedMaps() });
+    const report = await probeKernel();
+    runtime = new PolicyRuntime({ kernel: kernelFromProbe(report, SYSCALLS_X86_64), shared: harness.pipeline.sharedMaps() });
     harness.pipeline.usePolicies(runtime);
   }, 60_000);
   afterAll(async () => {
@@ -96,11 +96,12 @@ describe.skipIf(kernelSkipReason !== undefined)('TracingPolicy file-monitoring-f
     const bad = parsePolicy(`
 apiVersion: cilium.io/v1alpha1
 kind: TracingPolicy
-metadata: { name: uprobe-and-list }
+metadata: { name: usdt-and-list }
 spec:
-  uprobes:
-  - path: /bin/bash
-    symbols: [readline]
+  usdts:
+  - path: /usr/bin/bash
+    provider: vigil
+    name: probe
   kprobes:
   - call: list:nothing
     syscall: true
@@ -110,11 +111,48 @@ spec:
     values: [sys_dup]
 `);
     if (!bad.ok) throw new Error(bad.errors.map((e) => e.reason).join('; '));
-    expect(() => runtime.add(bad.policy)).toThrow(/policy "uprobe-and-list" not loaded: .*spec\.kprobes\[0\] \(list:nothing\): .*list/);
-    expect(() => runtime.add(bad.policy)).toThrow(/spec\.uprobes\[0\] \(\/bin\/bash:readline\): uprobes are not supported yet/);
-    expect(runtime.list().map((p) => p.name)).toEqual(['file-monitoring-filtered']);
-    expect(runtime.status('file-monitoring-filtered')?.state).toBe('enabled');
-    expect(spawnSync(myCat, [secret]).signal).toBe('SIGKILL');
-    runtime.delete('file-monitoring-filtered');
+    try {
+      expect(() => runtime.add(bad.policy)).toThrow(/policy "usdt-and-list" not loaded: .*spec\.kprobes\[0\] \(list:nothing\): .*list/);
+      expect(() => runtime.add(bad.policy)).toThrow(/spec\.usdts\[0\] \(\/usr\/bin\/bash:vigil:probe\): USDT probes are not supported yet/);
+      expect(runtime.list().map((p) => p.name)).toEqual(['file-monitoring-filtered']);
+      expect(runtime.status('file-monitoring-filtered')?.state).toBe('enabled');
+      expect(spawnSync(myCat, [secret]).signal).toBe('SIGKILL');
+    } finally {
+      runtime.delete('file-monitoring-filtered');
+    }
+  });
+
+  it('a uprobe on bash readline reports each typed command line, from the real bash in a pty', async () => {
+    const parsed = parsePolicy(`
+apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata: { name: bash-readline }
+spec:
+  uprobes:
+  - path: /usr/bin/bash
+    symbols: [readline]
+    return: true
+    returnArg: { index: 0, type: string, label: line }
+`);
+    if (!parsed.ok) throw new Error(parsed.errors.map((e) => `${e.path}: ${e.reason}`).join('; '));
+    const status = runtime.add(parsed.policy);
+    expect(status.hooks).toMatchObject([{ mechanism: 'uprobe', attachments: ['vigil_uretprobe → /usr/bin/bash:readline', 'vigil_uprobe → /usr/bin/bash:readline'] }]);
+    // script(1) gives bash a terminal, so it reads its commands with readline, as a user's shell does.
+    const session = spawnSync('script', ['-qec', 'bash --norc --noprofile -i', '/dev/null'], {
+      input: 'echo vigil-one\nls /nonexistent-vigil-two\nexit 0\n',
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(session.status, session.stderr).toBe(0);
+    const lines = () =>
+      harness.events.flatMap((e) =>
+        e.process_uprobe?.policy_name === 'bash-readline' ? [e.process_uprobe.args?.find((a) => a.label === 'line')?.string_arg] : [],
+      );
+    await harness.waitFor(() => lines().includes('exit 0'), 'the readline events up to "exit 0"');
+    expect(lines()).toEqual(expect.arrayContaining(['echo vigil-one', 'ls /nonexistent-vigil-two', 'exit 0']));
+    const ev = harness.events.find((e) => e.process_uprobe?.policy_name === 'bash-readline')!.process_uprobe!;
+    expect(ev).toMatchObject({ path: '/usr/bin/bash', symbol: 'readline', action: 'KPROBE_ACTION_POST' });
+    expect(ev.process?.binary).toBe('/usr/bin/bash');
+    runtime.delete('bash-readline');
   });
 });
