@@ -111,6 +111,16 @@ struct {
 	__type(value, struct vigil_syscall_map);
 } vigil_hook_syscalls SEC(".maps");
 
+/* Namespaced policies: the cgroup v2 ids of the workloads the policy applies to, kept current
+ * by user space as workloads come and go. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, __u8);
+} vigil_hook_cgroups SEC(".maps");
+
 /* matchBinaries results per process, valid while its exe_file stays the same. */
 struct bin_cache {
 	__u64 exe;
@@ -667,6 +677,12 @@ static __always_inline __s32 on_entry(__u64 *raw, __u32 syscall)
 	bool want_post = true;
 
 	stat_add(VIGIL_HS_CALLS);
+	if (vigil_hook_cfg.flags & VIGIL_HOOKF_CGROUPS) {
+		__u64 cg = bpf_get_current_cgroup_id();
+
+		if (!bpf_map_lookup_elem(&vigil_hook_cgroups, &cg))
+			return 0;
+	}
 	for (i = 0; i < VIGIL_SELECTORS; i++) {
 		if (i >= vigil_hook_cfg.nselectors)
 			break;

@@ -143,6 +143,7 @@ struct vigil_selector {
 #define VIGIL_HOOKF_SYSCALL  (1u << 1) /* kprobe on a syscall wrapper: args are in the inner pt_regs */
 #define VIGIL_HOOKF_RET_POST (1u << 2) /* returnArgAction is Post (not NoPost) */
 #define VIGIL_HOOKF_RET_USER (1u << 3) /* a string return value points into user memory (uretprobes) */
+#define VIGIL_HOOKF_CGROUPS  (1u << 4) /* only tasks in the cgroups of vigil_hook_cgroups (namespaced policies) */
 
 struct vigil_hook_config {
 	__u32 hook_id;    /* user space's id of this hook (echoed in every event) */

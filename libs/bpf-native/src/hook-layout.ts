@@ -148,6 +148,8 @@ export interface HookConfig {
   ret?: { type: ArgTypeName; post: boolean; user?: boolean };
   /** kprobe on a syscall wrapper: arguments come from the inner pt_regs. */
   syscall?: boolean;
+  /** Only tasks in the cgroups given with HookProgram.setCgroups (namespaced policies). */
+  cgroupScoped?: boolean;
   selectors: SelectorConfig[];
 }
 
@@ -288,6 +290,7 @@ export function encodeHookConfig(hook: HookConfig): EncodedHook {
   if (hook.syscall) flags |= 2; // VIGIL_HOOKF_SYSCALL
   if (hook.ret?.post) flags |= 4; // VIGIL_HOOKF_RET_POST
   if (hook.ret?.user) flags |= 8; // VIGIL_HOOKF_RET_USER
+  if (hook.cgroupScoped) flags |= 16; // VIGIL_HOOKF_CGROUPS
   buf.writeUInt8(flags, 6);
   buf.writeUInt8(ArgType[hook.ret?.type ?? 'none'], 7);
   hook.args.forEach((a, i) => {

@@ -62,6 +62,9 @@ export interface HookAttachment {
   target: string;
 }
 
+/** Cgroups a cgroup-scoped hook can be given at most. */
+export const MAX_HOOK_CGROUPS = 16384;
+
 export function defaultHookObjectPath(): string {
   return process.env.VIGIL_HOOK_BPF_OBJECT ?? path.resolve(packageRoot, '..', '..', 'bpf', 'build', 'hook.bpf.o');
 }
@@ -78,6 +81,7 @@ const RETURN_PROGRAM = { kprobe: 'vigil_kretprobe', fentry: 'vigil_fexit', fmod_
 export class HookProgram {
   readonly attachments: HookAttachment[] = [];
   private readonly links: BpfLink[] = [];
+  private cgroups = new Set<bigint>();
   private closed = false;
 
   private constructor(
@@ -135,6 +139,7 @@ export class HookProgram {
     this.object.map('vigil_hook_prefix').setMaxEntries(Math.max(1, maps.prefixes.length));
     this.object.map('vigil_hook_ints').setMaxEntries(Math.max(1, maps.ints.length));
     this.object.map('vigil_hook_syscalls').setMaxEntries(Math.max(1, syscalls));
+    this.object.map('vigil_hook_cgroups').setMaxEntries(config.cgroupScoped ? MAX_HOOK_CGROUPS : 1);
   }
 
   private fillMaps(opts: HookLoadOptions): void {
@@ -199,6 +204,23 @@ export class HookProgram {
           );
         break;
     }
+  }
+
+  /** A cgroup-scoped hook fires only for tasks in these cgroups (v2 ids); replaces the previous set. */
+  setCgroups(ids: Iterable<bigint>): void {
+    if (!this.config.cgroupScoped) throw new RangeError('this hook is not cgroup-scoped');
+    const next = new Set(ids);
+    if (next.size > MAX_HOOK_CGROUPS) throw new RangeError(`${next.size} cgroups: at most ${MAX_HOOK_CGROUPS}`);
+    const m = this.object.map('vigil_hook_cgroups');
+    const key = (id: bigint) => {
+      const k = Buffer.alloc(8);
+      k.writeBigUInt64LE(id);
+      return k;
+    };
+    // Add before removing: a workload in both sets is never uncovered in between.
+    for (const id of next) if (!this.cgroups.has(id)) m.update(key(id), Buffer.from([1]));
+    for (const id of this.cgroups) if (!next.has(id)) m.delete(key(id));
+    this.cgroups = next;
   }
 
   /** Monitor: enforcement actions are counted, not carried out. Takes effect at once. */

@@ -17,6 +17,7 @@ import {
 import { argConfig, kernelType } from './args';
 import { equivalentFor, syscallName, tracepointName, type EquivalentGroup } from './equivalents';
 import type { CompileKernel } from './kernel';
+import type { WorkloadScope } from './workloads';
 import { compileSelectors, type ActionAbility } from './selectors';
 import { Unsupported } from './unsupported';
 
@@ -237,6 +238,7 @@ function build(
   source: string,
   nextId: () => number,
   syscalls: Readonly<Record<string, number>>,
+  scoped: boolean,
 ): { hooks: CompiledHook[]; warnings: string[] } {
   const ret = (h.kind === 'kprobe' || h.kind === 'fentry' || h.kind === 'uprobe') && h.return ? h : undefined;
   const retType = ret?.returnArg ? kernelType(ret.returnArg.type) : ret ? 's64' : undefined;
@@ -256,6 +258,7 @@ function build(
       args,
       ret: retType ? { type: retType, post: retPost, user: plan.user && retType === 'string' } : undefined,
       syscall: plan.syscallRegs,
+      cgroupScoped: scoped,
       selectors: sel.selectors,
     };
     const attach: HookAttach = group ? { kind: 'syscalls', syscalls: syscallEntries(group, syscalls) } : direct!;
@@ -284,6 +287,21 @@ function syscallEntries(group: EquivalentGroup, syscalls: Readonly<Record<string
   });
 }
 
+/**
+ * The workloads a policy is limited to: a TracingPolicyNamespaced applies to its namespace's
+ * pods only ("default" when the file names none, as kubectl would), podSelector and
+ * containerSelector narrow further. Undefined: the whole node.
+ */
+export function workloadScope(policy: TracingPolicy): WorkloadScope | undefined {
+  const { kind, metadata, spec } = policy;
+  if (kind !== 'TracingPolicyNamespaced' && !spec.podSelector && !spec.containerSelector) return undefined;
+  return {
+    namespace: kind === 'TracingPolicyNamespaced' ? (metadata.namespace ?? 'default') : undefined,
+    podSelector: spec.podSelector,
+    containerSelector: spec.containerSelector,
+  };
+}
+
 /** Compiles every hook of the policy for this kernel. Never throws for policy content. */
 export function compilePolicy(policy: TracingPolicy, kernel: CompileKernel, opts: CompileOptions): CompiledPolicy {
   let id = opts.firstHookId;
@@ -298,7 +316,7 @@ export function compilePolicy(policy: TracingPolicy, kernel: CompileKernel, opts
   for (const h of policyHooks(policy)) {
     const source = sourceOf(policy, h);
     try {
-      const built = build(h, planFor(h, kernel), source, () => id++, kernel.syscalls);
+      const built = build(h, planFor(h, kernel), source, () => id++, kernel.syscalls, workloadScope(policy) !== undefined);
       out.hooks.push(...built.hooks);
       out.warnings.push(...built.warnings);
     } catch (err) {

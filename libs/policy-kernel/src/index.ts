@@ -1,4 +1,4 @@
-export { compilePolicy, type CompiledHook, type CompiledPolicy, type CompileOptions, type Mechanism, type UnsupportedHook } from './compile';
+export { compilePolicy, workloadScope, type CompiledHook, type CompiledPolicy, type CompileOptions, type Mechanism, type UnsupportedHook } from './compile';
 export { fullKernel, kernelFromProbe, type CompileKernel } from './kernel';
 export { SYSCALL_EQUIVALENTS, equivalentFor, syscallName, type Equivalent, type EquivalentGroup } from './equivalents';
 export { SYSCALLS_X86_64 } from './syscalls-x86_64';
@@ -12,4 +12,18 @@ export {
   type PolicyRuntimeOptions,
   type PolicyState,
   type PolicyStatus,
+  type WorkloadSource,
 } from './runtime';
+export {
+  cgroupsInScope,
+  labelsMatch,
+  parseCgroupPath,
+  readWorkloadFile,
+  scanPodCgroups,
+  WorkloadFileError,
+  type CgroupEntry,
+  type CgroupIdentity,
+  type ContainerInfo,
+  type PodInfo,
+  type WorkloadScope,
+} from './workloads';

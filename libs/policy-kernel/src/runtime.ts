@@ -6,7 +6,8 @@
  */
 import { HookProgram, isBpfError, type HookSharedMaps, type HookStatName } from '@vigil/bpf-native';
 import type { TracingPolicy } from '@vigil/policy';
-import { compilePolicy, type CompiledHook, type CompiledPolicy, type UnsupportedHook } from './compile';
+import { compilePolicy, workloadScope, type CompiledHook, type CompiledPolicy, type UnsupportedHook } from './compile';
+import { cgroupsInScope, type CgroupEntry, type PodInfo, type WorkloadScope } from './workloads';
 import type { CompileKernel } from './kernel';
 
 export type PolicyMode = 'enforce' | 'monitor';
@@ -29,6 +30,8 @@ export interface PolicyStatus {
   mode: PolicyMode;
   hooks: HookStatus[];
   warnings: string[];
+  /** Namespaced/pod/container-scoped policies: the workloads it applies to now. */
+  scope?: WorkloadScope & { cgroups: number };
   /** Kernel counters summed over the policy's hooks (calls, matched, posted, sigkill ...). */
   counters: Record<HookStatName, bigint>;
 }
@@ -44,8 +47,16 @@ export class PolicyLoadError extends Error {
   }
 }
 
+/** Where the workloads of this node come from (see workloads.ts); read at every refresh. */
+export interface WorkloadSource {
+  pods(): PodInfo[];
+  cgroups(): CgroupEntry[];
+}
+
 export interface PolicyRuntimeOptions {
   kernel: CompileKernel;
+  /** Needed for namespaced policies (and pod/container selectors): without it they are refused. */
+  workloads?: WorkloadSource;
   /** The process object's maps: hook events join the process events' ring. */
   shared?: HookSharedMaps;
   objectPath?: string;
@@ -58,6 +69,8 @@ interface Loaded {
   programs: HookProgram[];
   /** Counters of programs closed by disable, so status keeps counting across it. */
   closedCounters: Partial<Record<HookStatName, bigint>>;
+  scope?: WorkloadScope;
+  scopedCgroups: number;
 }
 
 export class PolicyRuntime {
@@ -79,8 +92,11 @@ export class PolicyRuntime {
         compiled.unsupported,
       );
     if (compiled.hooks.length === 0) throw new PolicyLoadError(name, ['the policy has no hook']);
+    const scope = workloadScope(policy);
+    if (scope && !this.opts.workloads)
+      throw new PolicyLoadError(name, ['it is limited to workloads (namespace, podSelector or containerSelector), and this node has no workload source']);
     this.nextHookId += compiled.hooks.length;
-    const loaded: Loaded = { policy, compiled, mode: mode ?? compiled.mode, programs: [], closedCounters: {} };
+    const loaded: Loaded = { policy, compiled, mode: mode ?? compiled.mode, programs: [], closedCounters: {}, scope, scopedCgroups: 0 };
     this.attach(loaded);
     this.policies.set(name, loaded);
     for (const hook of compiled.hooks) this.byHookId.set(hook.config.hookId, { loaded, hook });
@@ -136,6 +152,25 @@ export class PolicyRuntime {
     for (const name of [...this.policies.keys()]) this.delete(name);
   }
 
+  /**
+   * Re-reads the workloads and gives every scoped policy's hooks the cgroups now in its scope.
+   * Call when workloads change (the collector does on a timer); cheap when nothing changed.
+   */
+  refreshWorkloads(): void {
+    const scoped = [...this.policies.values()].filter((l) => l.scope && l.programs.length);
+    if (!scoped.length || !this.opts.workloads) return;
+    const pods = this.opts.workloads.pods();
+    const cgroups = this.opts.workloads.cgroups();
+    for (const l of scoped) this.applyScope(l, pods, cgroups);
+  }
+
+  private applyScope(l: Loaded, pods?: PodInfo[], cgroups?: CgroupEntry[]): void {
+    if (!l.scope || !this.opts.workloads) return;
+    const ids = cgroupsInScope(l.scope, pods ?? this.opts.workloads.pods(), cgroups ?? this.opts.workloads.cgroups());
+    for (const p of l.programs) p.setCgroups(ids);
+    l.scopedCgroups = ids.length;
+  }
+
   private get(name: string): Loaded {
     const loaded = this.policies.get(name);
     if (!loaded) throw new PolicyLoadError(name, ['no policy of that name is loaded']);
@@ -154,6 +189,7 @@ export class PolicyRuntime {
             objectPath: this.opts.objectPath,
           }),
         );
+      this.applyScope(loaded);
     } catch (err) {
       for (const p of loaded.programs.splice(0)) p.close();
       if (!isBpfError(err)) throw err;
@@ -186,6 +222,7 @@ export class PolicyRuntime {
         attachments: (l.programs[i]?.attachments ?? []).map((a) => `${a.program} → ${a.target}`),
       })),
       warnings: l.compiled.warnings,
+      scope: l.scope && { ...l.scope, cgroups: l.scopedCgroups },
       counters,
     };
   }

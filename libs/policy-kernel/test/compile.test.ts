@@ -51,6 +51,7 @@ describe('compilePolicy', () => {
       ],
       ret: { type: 's32', post: true, user: false },
       syscall: false,
+      cgroupScoped: true, // a TracingPolicyNamespaced: only its namespace's workloads
       selectors: [
         {
           pids: undefined,

@@ -45,6 +45,17 @@ export const collectorSchema = {
       default: '',
       doc: "TracingPolicy YAML files loaded at start (Tetragon's --tracing-policy-dir); empty: none",
     }),
+    workloadsFile: field.string({
+      env: 'VIGIL_WORKLOADS_FILE',
+      default: '',
+      doc: 'Static pod map for namespaced policies until the enricher publishes one: {"pods":[{uid,namespace,name,labels,containers}]}',
+    }),
+    workloadsRefresh: field.int({
+      env: 'VIGIL_WORKLOADS_REFRESH_MS',
+      default: 2000,
+      min: 100,
+      doc: 'How often namespaced policies re-read the workloads (pod cgroups and the pod map), in ms',
+    }),
     attachMode: field.oneOf(['auto', 'tp_btf', 'raw_tp', 'tracepoint'], {
       env: 'VIGIL_PROCESS_ATTACH',
       default: 'auto',

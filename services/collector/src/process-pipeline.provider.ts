@@ -3,9 +3,17 @@ import { ProcessEventSource } from '@vigil/bpf-native';
 import type { EventBus } from '@vigil/bus';
 import type { ConfigOf } from '@vigil/config';
 import { BootClock, JsonExportWriter } from '@vigil/events';
-import { probeKernel, type KernelProbeReport } from '@vigil/kernel-probe';
+import { findCgroup2Mount, probeKernel, type KernelProbeReport } from '@vigil/kernel-probe';
 import { parsePolicyFile, formatDiagnostic } from '@vigil/policy';
-import { kernelFromProbe, PolicyLoadError, PolicyRuntime, SYSCALLS_X86_64 } from '@vigil/policy-kernel';
+import {
+  kernelFromProbe,
+  PolicyLoadError,
+  PolicyRuntime,
+  readWorkloadFile,
+  scanPodCgroups,
+  SYSCALLS_X86_64,
+  type WorkloadSource,
+} from '@vigil/policy-kernel';
 import fs from 'node:fs';
 import path from 'node:path';
 import { hostNamespaces, ProcessCache, readProcess, readProcFs } from '@vigil/process-cache';
@@ -26,11 +34,22 @@ export class ProcessPipelineProvider implements OnApplicationBootstrap, OnApplic
   /** The node's TracingPolicies; set once the process hooks are attached. */
   policies?: PolicyRuntime;
   private readonly policyDir: string;
+  private readonly workloads: WorkloadSource;
+  private readonly workloadsRefreshMs: number;
+  private workloadTimer?: NodeJS.Timeout;
 
   constructor(@Inject(VIGIL_CONFIG) config: CollectorConfig, @Inject(EVENT_BUS) bus: EventBus, readiness: Readiness) {
     const c = config.collector;
     this.attachMode = c.attachMode;
     this.policyDir = c.policyDir;
+    this.workloadsRefreshMs = c.workloadsRefresh;
+    this.workloads = {
+      pods: () => (c.workloadsFile ? readWorkloadFile(c.workloadsFile) : []),
+      cgroups: () => {
+        const root = findCgroup2Mount();
+        return root ? scanPodCgroups(root) : [];
+      },
+    };
     const cache = new ProcessCache({
       nodeName: config.node.name,
       clock: BootClock.calibrate(),
@@ -82,9 +101,23 @@ export class ProcessPipelineProvider implements OnApplicationBootstrap, OnApplic
     // Without a probe answer, ProcessEventSource tries each flavour in order itself.
     this.pipeline.start();
     if (report) {
-      this.policies = new PolicyRuntime({ kernel: kernelFromProbe(report, SYSCALLS_X86_64), shared: this.pipeline.sharedMaps() });
-      this.pipeline.usePolicies(this.policies);
+      const policies = new PolicyRuntime({
+        kernel: kernelFromProbe(report, SYSCALLS_X86_64),
+        shared: this.pipeline.sharedMaps(),
+        workloads: this.workloads,
+      });
+      this.policies = policies;
+      this.pipeline.usePolicies(policies);
       this.loadPolicyDir();
+      // Namespaced policies follow pods as they come and go.
+      this.workloadTimer = setInterval(() => {
+        try {
+          policies.refreshWorkloads();
+        } catch (err) {
+          this.logger.warn(`workloads: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }, this.workloadsRefreshMs);
+      this.workloadTimer.unref();
     } else {
       this.logger.warn('TracingPolicies unavailable: the kernel probe gave no hook strategy');
     }
@@ -119,6 +152,7 @@ export class ProcessPipelineProvider implements OnApplicationBootstrap, OnApplic
   }
 
   async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.workloadTimer);
     this.policies?.close();
     await this.pipeline.close();
   }

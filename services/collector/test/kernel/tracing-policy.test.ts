@@ -3,7 +3,9 @@
  * this kernel → hooks loaded at run time beside the process hooks → a matching binary is killed
  * before the file's content reaches it, a non-matching one reads normally, ProcessKprobe
  * events carry file path, mask, return value, action and the process with its parent; deleting
- * the policy restores normal behaviour at once. On the host this runs as syscall equivalents;
+ * the policy restores normal behaviour at once. The policy is a TracingPolicyNamespaced without
+ * a namespace, so it applies to the pods of namespace "default": the readers run in such a pod's
+ * container cgroup. On the host this runs as syscall equivalents;
  * in the kernel-matrix VMs as a real kprobe.
  */
 import { spawnSync } from 'node:child_process';
@@ -14,7 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProcessKprobe } from '@vigil/events';
 import { probeKernel } from '@vigil/kernel-probe';
 import { parsePolicy } from '@vigil/policy';
-import { kernelFromProbe, PolicyRuntime, SYSCALLS_X86_64 } from '@vigil/policy-kernel';
+import { kernelFromProbe, PolicyRuntime, readWorkloadFile, scanPodCgroups, SYSCALLS_X86_64 } from '@vigil/policy-kernel';
+import { cgroup2Root, FakeKubeNode } from '@vigil/policy-kernel/dist/testing/fake-kube-node';
 import { kernelSkipReason, startPipeline } from './harness';
 
 const EXAMPLE = fs.readFileSync(path.join(__dirname, 'fixtures', 'file-monitoring-filtered.yaml'), 'utf8');
@@ -26,6 +29,11 @@ describe.skipIf(kernelSkipReason !== undefined)('TracingPolicy file-monitoring-f
   const myCat = path.join(dir, 'cat');
   let harness: ReturnType<typeof startPipeline>;
   let runtime: PolicyRuntime;
+  const node = new FakeKubeNode();
+  const pod = node.addPod('default', 'reader');
+  const workloadFile = node.writeWorkloadFile();
+  /** Runs in the pod's container cgroup. */
+  const inPod = (cmd: string[]) => FakeKubeNode.runIn(pod.cgroup, cmd);
 
   beforeAll(async () => {
     fs.writeFileSync(secret, 'the secret content\n');
@@ -33,13 +41,19 @@ describe.skipIf(kernelSkipReason !== undefined)('TracingPolicy file-monitoring-f
     fs.chmodSync(myCat, 0o755);
     harness = startPipeline();
     const report = await probeKernel();
-    runtime = new PolicyRuntime({ kernel: kernelFromProbe(report, SYSCALLS_X86_64), shared: harness.pipeline.sharedMaps() });
+    runtime = new PolicyRuntime({
+      kernel: kernelFromProbe(report, SYSCALLS_X86_64),
+      shared: harness.pipeline.sharedMaps(),
+      workloads: { pods: () => readWorkloadFile(workloadFile), cgroups: () => scanPodCgroups(cgroup2Root()) },
+    });
     harness.pipeline.usePolicies(runtime);
   }, 60_000);
   afterAll(async () => {
     runtime?.close();
     await harness?.close();
+    node.remove();
     fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(workloadFile, { force: true });
   });
 
   const kprobes = () => harness.events.flatMap((e) => (e.process_kprobe ? [e.process_kprobe] : []));
@@ -53,12 +67,15 @@ describe.skipIf(kernelSkipReason !== undefined)('TracingPolicy file-monitoring-f
     expect(status.hooks.every((h) => h.attachments.length > 0)).toBe(true);
     console.log(`file-monitoring-filtered on ${os.release()}: ${status.hooks.map((h) => `${h.mechanism}: ${h.attachments.length} attachments`).join(', ')}`);
 
-    const killed = spawnSync(myCat, [secret], { encoding: 'utf8' });
+    expect(status.scope).toMatchObject({ namespace: 'default', cgroups: 2 });
+    const killed = inPod([myCat, secret]);
     expect(killed.signal).toBe('SIGKILL');
     expect(killed.stdout).toBe('');
-    const spared = spawnSync('/usr/bin/head', ['-n1', secret], { encoding: 'utf8' });
+    const spared = inPod(['/usr/bin/head', '-n1', secret]); // same pod, binary not named
     expect(spared.status).toBe(0);
     expect(spared.stdout).toBe('the secret content\n');
+    const outside = spawnSync(myCat, [secret], { encoding: 'utf8' }); // named binary, not in the namespace
+    expect(outside.stdout).toBe('the secret content\n');
 
     const ev = await harness.waitFor(
       () => kprobes().find((k) => k.process?.pid === killed.pid) as (ProcessKprobe & Required<Pick<ProcessKprobe, 'args'>>) | undefined,
@@ -72,7 +89,7 @@ describe.skipIf(kernelSkipReason !== undefined)('TracingPolicy file-monitoring-f
     });
     expect(ev.process?.binary).toBe(myCat);
     expect(ev.process?.exec_id).toBeTruthy();
-    expect(ev.parent?.pid).toBe(process.pid);
+    expect(ev.parent?.pid).toBe(process.pid); // the shell that moved itself into the pod exec'd cat
     expect(ev.args[0]?.file_arg?.path).toMatch(/^\//);
     expect(ev.args[1]?.int_arg).toBe(4); // MAY_READ
     expect(ev.return?.int_arg).toEqual(expect.any(Number));
@@ -83,7 +100,7 @@ describe.skipIf(kernelSkipReason !== undefined)('TracingPolicy file-monitoring-f
     expect(after.counters.lost).toBe(0n);
 
     expect(runtime.delete('file-monitoring-filtered')).toBe(true);
-    const again = spawnSync(myCat, [secret], { encoding: 'utf8' });
+    const again = inPod([myCat, secret]);
     expect(again.status).toBe(0);
     expect(again.stdout).toBe('the secret content\n');
     expect(runtime.list()).toEqual([]);
@@ -116,7 +133,7 @@ spec:
       expect(() => runtime.add(bad.policy)).toThrow(/spec\.usdts\[0\] \(\/usr\/bin\/bash:vigil:probe\): USDT probes are not supported yet/);
       expect(runtime.list().map((p) => p.name)).toEqual(['file-monitoring-filtered']);
       expect(runtime.status('file-monitoring-filtered')?.state).toBe('enabled');
-      expect(spawnSync(myCat, [secret]).signal).toBe('SIGKILL');
+      expect(inPod([myCat, secret]).signal).toBe('SIGKILL');
     } finally {
       runtime.delete('file-monitoring-filtered');
     }
