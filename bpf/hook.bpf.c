@@ -12,6 +12,8 @@
  *   vigil_fmod_ret                        trampoline that can make the function fail (Override)
  *   vigil_lsm                             BPF LSM hook (Override = deny with the error)
  *   vigil_uprobe / vigil_uretprobe        uprobe on a user-space function (user-memory arguments)
+ *   vigil_connect4 / vigil_connect6       cgroup programs carrying out an Override that a syscall
+ *                                         hook decided (deny connect() where nothing else can)
  *   vigil_sys_enter / vigil_sys_exit      any syscalls:sys_enter_* / sys_exit_* tracepoint:
  *                                         the "equivalent syscall" strategy for kernels
  *                                         without kprobes or trampolines
@@ -25,6 +27,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
 #include "vigil_hook.h"
 #include "vigil_path.h"
 
@@ -110,6 +113,15 @@ struct {
 	__type(key, __u32);
 	__type(value, struct vigil_syscall_map);
 } vigil_hook_syscalls SEC(".maps");
+
+/* Deferred Override: a syscall hook decided, the cgroup program inside the same syscall
+ * carries it out (connect: deny with the error). Keyed by pid_tgid. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __s32);
+} vigil_hook_verdicts SEC(".maps");
 
 /* Namespaced policies: the cgroup v2 ids of the workloads the policy applies to, kept current
  * by user space as workloads come and go. */
@@ -479,6 +491,40 @@ static __noinline bool int_match(const volatile struct vigil_filter *f, __u64 v,
 	return f->op == VIGIL_OP_NOT_EQUAL ? !any : any;
 }
 
+/* Socket address operators over a sockaddr argument's bytes. */
+static __noinline bool sock_match(struct hook_heap *h, const volatile struct vigil_filter *f, __u32 off, __u32 len)
+{
+	struct { __u16 family; __u16 port; __u32 addr4; } sa = {};
+	bool any = false, neg;
+	__u32 k, port;
+
+	if (len < sizeof(sa) || off > VIGIL_HOOK_DATA_MAX)
+		return false;
+	bpf_probe_read_kernel(&sa, sizeof(sa), &h->data[off]);
+	port = bpf_ntohs(sa.port);
+	neg = f->op == VIGIL_OP_NOT_PORT || f->op == VIGIL_OP_NOT_PORT_PRIV || f->op == VIGIL_OP_NOT_ADDR4;
+	if (f->op == VIGIL_OP_PORT_PRIV || f->op == VIGIL_OP_NOT_PORT_PRIV)
+		return (port < 1024) != neg;
+	for (k = 0; k < VIGIL_FILTER_VALUES; k++) {
+		__u64 x = f->values[k];
+
+		if (k >= f->nvalues)
+			break;
+		switch (f->op) {
+		case VIGIL_OP_FAMILY: any |= sa.family == x; break;
+		case VIGIL_OP_PORT: case VIGIL_OP_NOT_PORT: any |= port == x; break;
+		case VIGIL_OP_ADDR4: case VIGIL_OP_NOT_ADDR4: {
+			__u32 plen = x & 0xff;
+			__u32 mask = plen ? bpf_htonl(~0u << (32 - plen)) : 0;
+
+			any |= sa.family == 2 /* AF_INET */ && (sa.addr4 & mask) == ((__u32)(x >> 32) & mask);
+			break;
+		}
+		}
+	}
+	return any != neg;
+}
+
 static __noinline bool filter_match(struct hook_heap *h, const volatile struct vigil_filter *f,
 					 struct arg_slots *sl)
 {
@@ -487,6 +533,8 @@ static __noinline bool filter_match(struct hook_heap *h, const volatile struct v
 
 	if (i >= VIGIL_HOOK_ARGS)
 		return false;
+	if (f->op >= VIGIL_OP_FAMILY)
+		return sock_match(h, f, sl->off[i], sl->len[i]);
 	if (!(f->flags & VIGIL_FILTF_STRING))
 		return int_match(f, sl->num[i], is_signed(vigil_hook_cfg.args[i].type));
 	s = bpf_map_lookup_elem(&vigil_hook_scratch, &zero);
@@ -635,7 +683,14 @@ static __noinline bool act(struct hook_heap *h, __u32 idx, const volatile struct
 			}
 			h->ev.flags |= VIGIL_HEVF_ENFORCED;
 			if (a->kind == VIGIL_ACT_OVERRIDE) {
-				*verdict = a->arg;
+				if (vigil_hook_cfg.flags & VIGIL_HOOKF_DEFERRED) {
+					__u64 id = bpf_get_current_pid_tgid();
+					__s32 err = a->arg;
+
+					bpf_map_update_elem(&vigil_hook_verdicts, &id, &err, BPF_ANY);
+				} else {
+					*verdict = a->arg;
+				}
 				stat_add(VIGIL_HS_OVERRIDE);
 			} else if (bpf_send_signal(a->kind == VIGIL_ACT_SIGKILL ? SIGKILL : a->arg)) {
 				h->ev.flags |= VIGIL_HEVF_ACTION_ERR;
@@ -826,6 +881,37 @@ int vigil_kretprobe(struct pt_regs *ctx)
 {
 	on_return(PT_REGS_RC(ctx));
 	return 0;
+}
+
+/* cgroup/connect4, connect6: carries out a deferred Override decided by this hook's syscall
+ * program earlier in the same connect() (the cgroup program has no exe path to select on). */
+static __always_inline int deferred_verdict(void)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__s32 *err = bpf_map_lookup_elem(&vigil_hook_verdicts, &id);
+	__s32 e;
+
+	if (!err)
+		return 1;
+	e = *err;
+	bpf_map_delete_elem(&vigil_hook_verdicts, &id);
+	if (vigil_hook_mode == VIGIL_MODE_MONITOR)
+		return 1;
+	/* The caller sees this error (5.18+); without bpf_set_retval a denial is EPERM. */
+	bpf_set_retval(e < 0 && e >= -4095 ? e : -1);
+	return 0;
+}
+
+SEC("cgroup/connect4")
+int vigil_connect4(struct bpf_sock_addr *ctx)
+{
+	return deferred_verdict();
+}
+
+SEC("cgroup/connect6")
+int vigil_connect6(struct bpf_sock_addr *ctx)
+{
+	return deferred_verdict();
 }
 
 SEC("uprobe")

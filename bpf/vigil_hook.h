@@ -85,6 +85,14 @@ enum vigil_op {
 	VIGIL_OP_NOT_IN_MAP = 11,
 	VIGIL_OP_IN = 12,     /* matchBinaries / matchPIDs */
 	VIGIL_OP_NOT_IN = 13,
+	/* On a sockaddr argument (family u16, port be16, IPv4 address at 4, IPv6 at 8). */
+	VIGIL_OP_FAMILY = 14,     /* values: address families */
+	VIGIL_OP_PORT = 15,       /* values: ports (SPort/DPort: a sockaddr has one) */
+	VIGIL_OP_NOT_PORT = 16,
+	VIGIL_OP_PORT_PRIV = 17,  /* port < 1024 */
+	VIGIL_OP_NOT_PORT_PRIV = 18,
+	VIGIL_OP_ADDR4 = 19,      /* values: (IPv4 address, network order) << 32 | prefix length */
+	VIGIL_OP_NOT_ADDR4 = 20,
 };
 
 /* vigil_filter.flags */
@@ -144,6 +152,7 @@ struct vigil_selector {
 #define VIGIL_HOOKF_RET_POST (1u << 2) /* returnArgAction is Post (not NoPost) */
 #define VIGIL_HOOKF_RET_USER (1u << 3) /* a string return value points into user memory (uretprobes) */
 #define VIGIL_HOOKF_CGROUPS  (1u << 4) /* only tasks in the cgroups of vigil_hook_cgroups (namespaced policies) */
+#define VIGIL_HOOKF_DEFERRED (1u << 5) /* Override is a verdict for the thread's next cgroup hook (connect) */
 
 struct vigil_hook_config {
 	__u32 hook_id;    /* user space's id of this hook (echoed in every event) */

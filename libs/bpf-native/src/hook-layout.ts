@@ -64,6 +64,13 @@ export const Op = {
   NotInMap: 11,
   In: 12,
   NotIn: 13,
+  Family: 14,
+  Port: 15,
+  NotPort: 16,
+  PortPriv: 17,
+  NotPortPriv: 18,
+  Addr4: 19,
+  NotAddr4: 20,
 } as const;
 export type OpName = Exclude<keyof typeof Op, 'None'>;
 
@@ -119,7 +126,24 @@ export interface StringFilterConfig {
   strings: Buffer[];
 }
 
-export type FilterConfig = IntFilterConfig | StringFilterConfig;
+/** On a sockaddr argument (the kernel compares the family, the port, or the IPv4 address; Addr4 values come from ipv4Value). */
+export interface SockFilterConfig {
+  arg: number;
+  op: 'Family' | 'Port' | 'NotPort' | 'PortPriv' | 'NotPortPriv' | 'Addr4' | 'NotAddr4';
+  values: bigint[];
+}
+
+export type FilterConfig = IntFilterConfig | StringFilterConfig | SockFilterConfig;
+
+/** An IPv4 CIDR as a SockFilterConfig value: the address as the kernel holds it (network byte order) << 32 | prefix length. */
+export function ipv4Value(address: string, prefixLength: number): bigint {
+  const b = address.split('.').map(Number);
+  if (b.length !== 4 || b.some((x) => !(x >= 0 && x <= 255)) || !(prefixLength >= 0 && prefixLength <= 32))
+    throw new HookConfigError(`not an IPv4 CIDR: ${address}/${prefixLength}`);
+  // The u32 at sockaddr_in.sin_addr, read on a little-endian host.
+  const asRead = Buffer.from(b).readUInt32LE(0);
+  return (BigInt(asRead) << 32n) | BigInt(prefixLength);
+}
 
 export interface ActionConfig {
   kind: ActionKindName;
@@ -150,6 +174,8 @@ export interface HookConfig {
   syscall?: boolean;
   /** Only tasks in the cgroups given with HookProgram.setCgroups (namespaced policies). */
   cgroupScoped?: boolean;
+  /** Override is carried out by the cgroup connect programs later in the same syscall. */
+  deferredOverride?: boolean;
   selectors: SelectorConfig[];
 }
 
@@ -291,6 +317,7 @@ export function encodeHookConfig(hook: HookConfig): EncodedHook {
   if (hook.ret?.post) flags |= 4; // VIGIL_HOOKF_RET_POST
   if (hook.ret?.user) flags |= 8; // VIGIL_HOOKF_RET_USER
   if (hook.cgroupScoped) flags |= 16; // VIGIL_HOOKF_CGROUPS
+  if (hook.deferredOverride) flags |= 32; // VIGIL_HOOKF_DEFERRED
   buf.writeUInt8(flags, 6);
   buf.writeUInt8(ArgType[hook.ret?.type ?? 'none'], 7);
   hook.args.forEach((a, i) => {

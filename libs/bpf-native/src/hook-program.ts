@@ -55,6 +55,8 @@ export interface HookLoadOptions {
   objectPath?: string;
   /** Own ring size when not shared (bytes, power of two). */
   ringBytes?: number;
+  /** The cgroup v2 root, for a deferred Override (config.deferredOverride): its connect programs attach there. */
+  cgroupRoot?: string;
 }
 
 export interface HookAttachment {
@@ -98,6 +100,8 @@ export class HookProgram {
       obj.load();
       hook.fillMaps(opts);
       hook.attach(opts.attach);
+      // The connect programs only carry out verdicts the syscall side stored: order does not matter.
+      if (opts.config.deferredOverride) hook.attachVerdicts(opts.cgroupRoot!);
       return hook;
     } catch (err) {
       hook.close();
@@ -109,6 +113,10 @@ export class HookProgram {
     const { config, attach } = opts;
     const wanted = new Set<string>();
     const ret = config.ret !== undefined;
+    if (config.deferredOverride) {
+      if (!opts.cgroupRoot) throw new RangeError('a deferred Override needs cgroupRoot');
+      wanted.add('vigil_connect4').add('vigil_connect6');
+    }
     if (attach.kind === 'syscalls') {
       wanted.add('vigil_sys_enter');
       if (ret) wanted.add('vigil_sys_exit');
@@ -203,6 +211,14 @@ export class HookProgram {
             this.object.program('vigil_sys_enter').attachTracepoint('syscalls', `sys_enter_${s.name}`),
           );
         break;
+    }
+  }
+
+  private attachVerdicts(root: string): void {
+    for (const p of ['vigil_connect4', 'vigil_connect6'] as const) {
+      const type = p === 'vigil_connect4' ? 'cgroup/connect4' : 'cgroup/connect6';
+      this.links.push(this.object.program(p).attachCgroup(root));
+      this.attachments.push({ program: p, target: `${type} ${root}` });
     }
   }
 

@@ -103,6 +103,8 @@ interface Plan {
   /** kprobe on a syscall wrapper. */
   syscallRegs: boolean;
   ability: ActionAbility;
+  /** Override through the cgroup connect programs (see Equivalent.cgroupOverride). */
+  deferred?: boolean;
 }
 
 function sendSignal(k: CompileKernel): Pick<ActionAbility, 'sendSignal'> {
@@ -168,6 +170,16 @@ function functionPlan(h: FunctionHook, k: CompileKernel): Plan {
       return { mechanism: 'fmod_ret', how: `fmod_ret on ${h.call}`, attach: { kind: 'fmod_ret', func: h.call }, user: false, syscallRegs: false, ability: { override: true, whyNoOverride: '', ...sendSignal(k) } };
     if (k.kprobe && k.overrideReturn && (!ret || k.kretprobe))
       return { mechanism: 'kprobe', how: `kprobe on ${h.call} with bpf_override_return`, attach: { kind: 'kprobe', func: h.call }, user: false, syscallRegs: false, ability: { override: true, whyNoOverride: '', ...sendSignal(k) } };
+    const eq = equivalentFor(h.call);
+    if (eq?.cgroupOverride && k.cgroup && k.tracepoints && !ret) {
+      const plan = equivalentPlan(h.call, k, false);
+      return {
+        ...plan,
+        how: `${plan.how}; Override denies connect() through cgroup/connect4 and connect6 programs`,
+        ability: { ...plan.ability, override: true },
+        deferred: true,
+      };
+    }
     throw new Unsupported(`Override on ${h.call} needs fmod_ret or bpf_override_return: ${k.whyNoOverride}`);
   }
   const ability: ActionAbility = { override: false, whyNoOverride: 'no Override in this hook', ...sendSignal(k) };
@@ -259,6 +271,7 @@ function build(
       ret: retType ? { type: retType, post: retPost, user: plan.user && retType === 'string' } : undefined,
       syscall: plan.syscallRegs,
       cgroupScoped: scoped,
+      deferredOverride: plan.deferred,
       selectors: sel.selectors,
     };
     const attach: HookAttach = group ? { kind: 'syscalls', syscalls: syscallEntries(group, syscalls) } : direct!;

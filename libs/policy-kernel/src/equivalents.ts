@@ -30,6 +30,11 @@ export interface Equivalent {
   note: string;
   /** Each group is one hook object (the argument types must be the same within a group). */
   groups: EquivalentGroup[];
+  /**
+   * Override can still be carried out: the hook decides at the syscall's entry, a cgroup
+   * program inside the same syscall denies it with the error (connect).
+   */
+  cgroupOverride?: 'connect';
 }
 
 const MAY_WRITE = 2n;
@@ -93,6 +98,7 @@ export const SYSCALL_EQUIVALENTS: Readonly<Record<string, Equivalent>> = {
   security_socket_connect: {
     note: 'connect: the socket as its fd (path "socket:[inode]"), the address from user memory, its length',
     groups: [{ syscalls: ['connect'], args: [0, 1, 2], read: { 0: { type: 'fd' }, 1: { type: 'sockaddr', user: true } } }],
+    cgroupOverride: 'connect',
   },
   security_socket_bind: {
     note: 'bind: the socket as its fd, the address from user memory, its length',
@@ -101,6 +107,7 @@ export const SYSCALL_EQUIVALENTS: Readonly<Record<string, Equivalent>> = {
   tcp_connect: {
     note: 'connect: the socket as its fd (TCP and other sockets alike)',
     groups: [{ syscalls: ['connect'], args: [0], read: { 0: { type: 'fd' } } }],
+    cgroupOverride: 'connect',
   },
   security_sb_mount: {
     note: 'mount: every argument as passed (strings from user memory)',

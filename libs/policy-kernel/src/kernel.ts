@@ -15,6 +15,8 @@ export interface CompileKernel {
   sendSignal: boolean;
   tracepoints: boolean;
   uprobe: boolean;
+  /** cgroup programs attach (connect deny where no Override mechanism exists). */
+  cgroup: boolean;
   /** Why function hooks cannot attach directly (the probe's reasons), for messages. */
   whyNoFunctionHook: string;
   /** Why Override cannot work here, for messages. */
@@ -43,6 +45,7 @@ export function kernelFromProbe(
     sendSignal: s.enforcement.sendSignal.mechanism === 'send_signal',
     tracepoints: s.tracepoint.mechanism !== 'unsupported',
     uprobe: report.capabilities.some((c) => c.name === 'uprobe' && c.works),
+    cgroup: s.enforcement.cgroupDeny.mechanism === 'cgroup',
     whyNoFunctionHook: s.kernelFunction.why,
     whyNoOverride: s.enforcement.override.why,
     syscalls,
@@ -62,6 +65,7 @@ export function fullKernel(syscalls: Readonly<Record<string, number>>): CompileK
     sendSignal: true,
     tracepoints: true,
     uprobe: true,
+    cgroup: true,
     whyNoFunctionHook: '',
     whyNoOverride: '',
     syscalls,

@@ -5,6 +5,7 @@
  * exactly as it was and says why.
  */
 import { HookProgram, isBpfError, type HookSharedMaps, type HookStatName } from '@vigil/bpf-native';
+import { findCgroup2Mount } from '@vigil/kernel-probe';
 import type { TracingPolicy } from '@vigil/policy';
 import { compilePolicy, workloadScope, type CompiledHook, type CompiledPolicy, type UnsupportedHook } from './compile';
 import { cgroupsInScope, type CgroupEntry, type PodInfo, type WorkloadScope } from './workloads';
@@ -59,6 +60,8 @@ export interface PolicyRuntimeOptions {
   workloads?: WorkloadSource;
   /** The process object's maps: hook events join the process events' ring. */
   shared?: HookSharedMaps;
+  /** The cgroup v2 root (Override carried out by cgroup programs attaches there). */
+  cgroupRoot?: string;
   objectPath?: string;
 }
 
@@ -187,12 +190,13 @@ export class PolicyRuntime {
             shared: this.opts.shared,
             mode: loaded.mode,
             objectPath: this.opts.objectPath,
+            cgroupRoot: this.opts.cgroupRoot ?? findCgroup2Mount(),
           }),
         );
       this.applyScope(loaded);
     } catch (err) {
       for (const p of loaded.programs.splice(0)) p.close();
-      if (!isBpfError(err)) throw err;
+      if (!isBpfError(err) && !(err instanceof RangeError)) throw err;
       throw new PolicyLoadError(loaded.policy.metadata.name, [err.message.split('\n')[0]!]);
     }
   }

@@ -3,7 +3,15 @@
  * what cannot be is refused (Unsupported) — a selector that silently matched more than the
  * policy says could kill the wrong processes.
  */
-import type { ActionConfig, FilterConfig, HookArgConfig, IntFilterConfig, SelectorConfig } from '@vigil/bpf-native';
+import {
+  ipv4Value,
+  type ActionConfig,
+  type FilterConfig,
+  type HookArgConfig,
+  type IntFilterConfig,
+  type SelectorConfig,
+  type SockFilterConfig,
+} from '@vigil/bpf-native';
 import type { Action, ArgFilter, FilterValue, PidFilter, Selector } from '@vigil/policy';
 import { STRING_KERNEL_TYPES } from './args';
 import { Unsupported } from './unsupported';
@@ -37,10 +45,42 @@ function describe(v: FilterValue): string {
   return v.kind === 'string' ? JSON.stringify(v.value) : v.raw;
 }
 
+/** Tetragon's socket operators on a sockaddr: it holds one address and one port, so S* and D* alike name them. */
+const SOCK_OPS: Readonly<Record<string, SockFilterConfig['op']>> = {
+  Family: 'Family',
+  SPort: 'Port',
+  DPort: 'Port',
+  NotSPort: 'NotPort',
+  NotDPort: 'NotPort',
+  SPortPriv: 'PortPriv',
+  DPortPriv: 'PortPriv',
+  NotSPortPriv: 'NotPortPriv',
+  NotDPortPriv: 'NotPortPriv',
+  SAddr: 'Addr4',
+  DAddr: 'Addr4',
+  NotSAddr: 'NotAddr4',
+  NotDAddr: 'NotAddr4',
+};
+
+function sockFilter(f: ArgFilter, pos: number, where: string): SockFilterConfig {
+  const op = SOCK_OPS[f.operator]!;
+  const values = f.values.map((v) => {
+    if (op === 'Addr4' || op === 'NotAddr4') {
+      if (v.kind !== 'cidr' || v.family !== 4) throw new Unsupported(`${where}: ${describe(v)}: only IPv4 addresses are matched yet`);
+      return ipv4Value(v.address, v.prefixLength);
+    }
+    if (v.kind !== 'int') throw new Unsupported(`${where}: ${describe(v)} is not a number`);
+    return v.value;
+  });
+  if (values.length > 8) throw new Unsupported(`${where}: at most 8 values`);
+  return { arg: pos, op, values };
+}
+
 function filter(f: ArgFilter, args: HookArgConfig[], where: string): FilterConfig {
   const pos = f.argPosition;
   if (pos === undefined || pos >= args.length) throw new Unsupported(`${where}: index ${f.index} names no declared argument`);
   const type = args[pos]!.type;
+  if (type === 'sockaddr' && SOCK_OPS[f.operator]) return sockFilter(f, pos, where);
   if (STRING_KERNEL_TYPES.has(type)) {
     if (!STRING_OPS.has(f.operator)) throw new Unsupported(`${where}: operator ${f.operator} on a ${type} argument is not supported yet`);
     const strings = f.values.map((v) => {
