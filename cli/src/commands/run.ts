@@ -14,6 +14,7 @@ import { VIGIL_CONFIG } from '@vigil/service-kit';
 
 interface RunOptions {
   config?: string;
+  tracingPolicyDir?: string;
   output: 'compact' | 'json' | 'none';
   color: boolean;
 }
@@ -27,6 +28,7 @@ export function registerRunCommand(program: Command): void {
     .command('run')
     .description('run Vigil on this machine: observe every process, print each event, write the JSON export')
     .option('-c, --config <file>', 'configuration file (YAML or JSON); VIGIL_* variables override it')
+    .option('--tracing-policy-dir <dir>', "load every TracingPolicy YAML of this folder at start (Tetragon's flag; VIGIL_POLICY_DIR)")
     .option('-o, --output <format>', 'terminal output: compact, json or none', 'compact')
     .option('--no-color', 'plain terminal output')
     .addHelpText(
@@ -35,10 +37,12 @@ export function registerRunCommand(program: Command): void {
 Examples:
   vigil run                                  observe this node, compact lines on the terminal
   vigil run -o json | jq .process_exec       the Tetragon JSON export shape on stdout
+  vigil run --tracing-policy-dir ./policies  enforce Tetragon TracingPolicies from a folder
   VIGIL_EXPORT_FILE=/tmp/events.log vigil run   export somewhere else ('' disables)`,
     )
     .action(async (opts: RunOptions) => {
       if (opts.config) process.env['VIGIL_CONFIG'] = opts.config;
+      if (opts.tracingPolicyDir) process.env['VIGIL_POLICY_DIR'] = opts.tracingPolicyDir;
       await runNode(opts);
     });
 }
@@ -68,6 +72,8 @@ async function runNode(opts: RunOptions): Promise<void> {
     `observing this node (process hooks: ${provider.attachMode}): ${started.seeded} processes running, status and health on ${await app.getUrl()} (/status, /healthz, /readyz)`,
   );
   note(config.collector.exportFile ? `JSON export: ${config.collector.exportFile}` : 'JSON export disabled');
+  for (const p of provider.policies?.list() ?? [])
+    note(`policy ${p.name} (${p.mode}): ${p.hooks.map((h) => h.how).join('; ')}`);
 
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
@@ -82,7 +88,7 @@ async function runNode(opts: RunOptions): Promise<void> {
 
 function summary(s: ProcessPipelineStats): string {
   return (
-    `stopped: ${s.kernel.received} kernel events, ${s.published} published, ${s.seeded} seeded from /proc; ` +
+    `stopped: ${s.kernel.received} kernel events, ${s.published} published (${s.hookEvents} from policies), ${s.seeded} seeded from /proc; ` +
     `lost in kernel ${s.kernel.lostKernel}, dropped in user space ${s.kernel.droppedUserspace}, ` +
     `export dropped ${(s.export?.droppedOverflow ?? 0) + (s.export?.lostOnError ?? 0)}, failed ${s.failedEvents}`
   );
