@@ -189,11 +189,12 @@ stock Debian kernels the kernel-matrix lane boots in QEMU.
 ## Regenerating
 
 \`\`\`sh
-# this machine's kernel (as root, ~20 s): writes reports/policy-support/host.json
-cd libs/policy-kernel && VIGIL_TEST_LANE=kernel ../../node_modules/.bin/vitest run test/kernel/examples.test.ts
+# from the repository's root. This machine's kernel (as root, ~20 s): writes reports/policy-support/host.json
+(cd libs/policy-kernel && VIGIL_TEST_LANE=kernel ../../node_modules/.bin/vitest run test/kernel/examples.test.ts)
 # the VM kernels (a few minutes): writes reports/policy-support/6.1.json and 6.12.json
-scripts/vm/run --kernel 6.1 --kernel 6.12 --timeout 600 --env VIGIL_TEST_LANE=kernel --cwd libs/policy-kernel -- \\
-  ../../node_modules/.bin/vitest run test/kernel/examples.test.ts
+# (without VIGIL_POLICY_EXAMPLES=1 the VMs skip this test)
+scripts/vm/run --kernel 6.1 --kernel 6.12 --timeout 600 --env VIGIL_TEST_LANE=kernel --env VIGIL_POLICY_EXAMPLES=1 \\
+  --cwd libs/policy-kernel -- ../../node_modules/.bin/vitest run test/kernel/examples.test.ts
 # this page, from every reports/policy-support/*.json
 npm run support-table -w @vigil/policy-kernel
 \`\`\`

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parsePolicy, type PolicyDiagnostic, type PolicyParseResult } from '../src';
 import { corpusFiles, FIXTURES_DIR, yamlFiles } from './helpers';
-import { mutants } from './mutants';
+import { mutants } from '../src/testing/mutants';
 
 function serialize(result: PolicyParseResult): string {
   return JSON.stringify(result, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));

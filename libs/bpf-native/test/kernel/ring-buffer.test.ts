@@ -56,7 +56,7 @@ describe.skipIf(kernelTestsSkipped)('RingBufferReader (real kernel)', () => {
     expect(o.getGlobal('st_bss_hits').readBigUInt64LE()).toBe(BigInt(N)); // no ringbuf_output failed
     r.stop();
     expect(r.running).toBe(false);
-  });
+  }, 180_000); // 5,000 uprobe traps: ~1 min on one emulated CPU in the kernel-matrix VMs
 
   it('stop() delivers what is still in the kernel ring before returning', () => {
     const o = setup();

@@ -1,5 +1,9 @@
+/**
+ * Test support (not used by Vigil itself): deterministic mutants of policy YAML for fuzzing the
+ * parser and the loader. Import it from "@vigil/policy/dist/testing/mutants".
+ */
 import { isMap, isScalar, isSeq, parseDocument, visit, type Document } from 'yaml';
-import { ACTIONS, ARG_OPERATORS, ARG_TYPES } from '../src';
+import { ACTIONS, ARG_OPERATORS, ARG_TYPES } from '../tables';
 
 /** mulberry32: a tiny seeded PRNG, so every run mutates the same way. */
 function prng(seed: number): () => number {
