@@ -34,6 +34,9 @@ export function vigilVitestConfig(overrides: ViteUserConfig['test'] = {}) {
       hookTimeout: 60_000,
       // Kernel tests load BPF and fork thousands of processes: one file at a time.
       fileParallelism: lane !== 'kernel',
+      // Under emulation (kernel-matrix VMs) importing the modules again for every test file was
+      // about a third of each project's time: the files of a project share one module graph there.
+      isolate: process.env['VIGIL_VM'] !== '1',
       reporters: [
         'default',
         ['json', { outputFile: path.join(root, 'reports', 'vitest', `${projectName}.${report}.json`) }],

@@ -326,13 +326,16 @@ static __noinline __u32 read_arg(struct hook_heap *h, __u32 pos, struct arg_slot
 	struct vigil_arg_hdr ah = { .type = a->type };
 	__u64 v = a->src < VIGIL_SYSCALL_ARGS ? raw[a->src] : a->value;
 	__u64 size = a->size_src < VIGIL_SYSCALL_ARGS ? raw[a->size_src] : 0;
-	__u32 p = pos, len = 0;
+	/* 64-bit offsets: 6.1's verifier forgets the bounds of 32-bit values spilled to the stack. */
+	__u64 at, p, len = 0;
 	struct file *f;
 
-	if (i >= VIGIL_HOOK_ARGS || p > VIGIL_HOOK_DATA_MAX) {
+	if (i >= VIGIL_HOOK_ARGS || pos >= VIGIL_HOOK_DATA_MAX) {
 		h->ev.flags |= VIGIL_HEVF_TRUNCATED;
 		return pos;
 	}
+	at = pos & (VIGIL_HOOK_DATA_MAX - 1); /* an identity the verifier can bound every write by */
+	p = at;
 	p += sizeof(ah);
 	sl->num[i] = sign_extend(v, a->type);
 	switch (a->type) {
@@ -386,7 +389,7 @@ static __noinline __u32 read_arg(struct hook_heap *h, __u32 pos, struct arg_slot
 	/* Where the argument's bytes are, for the string filters; an fd's path follows its number. */
 	sl->off[i] = a->type == VIGIL_ARG_FD ? p + 4 : p;
 	sl->len[i] = a->type == VIGIL_ARG_FD ? (len > 4 ? len - 4 : 0) : len;
-	__builtin_memcpy(&h->data[pos], &ah, sizeof(ah));
+	__builtin_memcpy(&h->data[at], &ah, sizeof(ah));
 	return p + len;
 }
 
