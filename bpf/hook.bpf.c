@@ -30,6 +30,7 @@
 #include <bpf/bpf_endian.h>
 #include "vigil_hook.h"
 #include "vigil_path.h"
+#include "vigil_task.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -53,6 +54,9 @@ struct {
 	__type(key, __u32);
 	__type(value, struct vigil_proc_state);
 } vigil_procs SEC(".maps");
+
+/* The same wakeup batching as the process object's (user space gives both the same value). */
+#include "vigil_ring.h"
 
 /* This hook's own maps. */
 struct {
@@ -607,10 +611,64 @@ static __noinline bool bin_match(__u32 idx, const volatile struct vigil_selector
 	return hit;
 }
 
-/* matchPIDs and matchBinaries: cheap, decided before any argument is read. */
+static __noinline bool ns_match(const volatile struct vigil_selector *sel)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u32 k, v;
+
+	for (k = 0; k < VIGIL_NS_FILTERS; k++) {
+		const volatile struct vigil_ns_filter *f = &sel->ns[k];
+		__u32 inum;
+		bool any = false;
+
+		if (k >= sel->nns)
+			break;
+		inum = task_ns_inum(task, f->kind);
+		for (v = 0; v < VIGIL_NS_VALUES; v++) {
+			if (v >= f->nvalues)
+				break;
+			any |= f->values[v] == inum;
+		}
+		if (any != (f->op == VIGIL_OP_IN))
+			return false;
+	}
+	return true;
+}
+
+static __noinline bool caps_match(const volatile struct vigil_selector *sel)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	const struct cred *cred = BPF_CORE_READ(task, cred);
+	__u64 caps = 0;
+	__u32 k;
+
+	for (k = 0; k < VIGIL_CAPS_FILTERS; k++) {
+		const volatile struct vigil_caps_filter *f = &sel->caps[k];
+
+		if (k >= sel->ncaps)
+			break;
+		/* kernel_cap_t is u64 since 6.3 and u32[2] before: 8 little-endian bytes either way. */
+		if (f->set == 1)
+			bpf_core_read(&caps, 8, &cred->cap_permitted);
+		else if (f->set == 2)
+			bpf_core_read(&caps, 8, &cred->cap_inheritable);
+		else
+			bpf_core_read(&caps, 8, &cred->cap_effective);
+		if (((caps & f->mask) != 0) != (f->op == VIGIL_OP_IN))
+			return false;
+	}
+	return true;
+}
+
+/* matchPIDs, matchNamespaces, matchCapabilities, matchBinaries: about the process, decided
+ * before any argument is read. */
 static __always_inline bool process_match(__u32 idx, const volatile struct vigil_selector *sel)
 {
 	if (sel->pid_op != VIGIL_OP_NONE && !pid_match(sel))
+		return false;
+	if (sel->nns && !ns_match(sel))
+		return false;
+	if (sel->ncaps && !caps_match(sel))
 		return false;
 	if (sel->bin_op != VIGIL_OP_NONE && !bin_match(idx, sel))
 		return false;
@@ -714,7 +772,7 @@ static __noinline void post(struct hook_heap *h)
 	h->ev.hdr.size = size;
 	if (size > sizeof(*h))
 		return;
-	if (bpf_ringbuf_output(&vigil_events, h, size, 0)) {
+	if (bpf_ringbuf_output(&vigil_events, h, size, rb_flags())) {
 		stat_add(VIGIL_HS_LOST);
 		return;
 	}

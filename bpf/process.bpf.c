@@ -15,6 +15,7 @@
 #include <bpf/bpf_tracing.h>
 #include "vigil_events.h"
 #include "vigil_path.h"
+#include "vigil_task.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -24,16 +25,12 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Argument bytes sent per exec; user space may lower it before load. */
 const volatile __u32 vigil_args_max = VIGIL_ARGS_MAX;
 
-/* 0: the kernel's adaptive wakeup (the reader is woken for a record whenever it had caught
- * up, i.e. per record at low rates). N > 0: no wakeup until N bytes wait in the ring; the
- * reader then polls on a timer. A wakeup is an irq_work self-IPI, several µs in VMs, which
- * at exec-flood rates costs more than building the event. */
-const volatile __u64 vigil_wakeup_bytes = 0;
-
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 16 << 20); /* user space resizes before load */
 } vigil_events SEC(".maps");
+
+#include "vigil_ring.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -70,14 +67,6 @@ struct kernfs_node___new {
 struct kernfs_node___old {
 	struct kernfs_node *parent;
 } __attribute__((preserve_access_index));
-
-static __always_inline __u64 rb_flags(void)
-{
-	if (!vigil_wakeup_bytes)
-		return 0;
-	return bpf_ringbuf_query(&vigil_events, BPF_RB_AVAIL_DATA) >= vigil_wakeup_bytes ?
-		BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
-}
 
 static __always_inline void count_lost(__u32 slot)
 {
@@ -190,20 +179,9 @@ static __always_inline __u32 put_walked(struct exec_heap *h, __u32 pos, __u32 of
 
 /* ---- exec ---- */
 
-static __always_inline __u32 ns_inum_pid(struct task_struct *task)
-{
-	struct pid *pid = BPF_CORE_READ(task, thread_pid);
-	unsigned int level = BPF_CORE_READ(pid, level);
-	struct upid up = {};
-
-	bpf_core_read(&up, sizeof(up), &pid->numbers[level & 31]);
-	return BPF_CORE_READ(up.ns, ns.inum);
-}
-
 static __always_inline void fill_exec_identity(struct vigil_exec_event *ev, struct task_struct *task)
 {
 	const struct cred *cred = BPF_CORE_READ(task, cred);
-	struct nsproxy *nsp = BPF_CORE_READ(task, nsproxy);
 
 	ev->uid = BPF_CORE_READ(cred, uid.val);
 	ev->euid = BPF_CORE_READ(cred, euid.val);
@@ -224,21 +202,16 @@ static __always_inline void fill_exec_identity(struct vigil_exec_event *ev, stru
 	bpf_core_read(&ev->cap_effective, 8, &cred->cap_effective);
 	bpf_core_read(&ev->cap_inheritable, 8, &cred->cap_inheritable);
 
-	ev->ns_uts = BPF_CORE_READ(nsp, uts_ns, ns.inum);
-	ev->ns_ipc = BPF_CORE_READ(nsp, ipc_ns, ns.inum);
-	ev->ns_mnt = BPF_CORE_READ(nsp, mnt_ns, ns.inum);
-	ev->ns_pid = ns_inum_pid(task);
-	ev->ns_pid_for_children = BPF_CORE_READ(nsp, pid_ns_for_children, ns.inum);
-	ev->ns_net = BPF_CORE_READ(nsp, net_ns, ns.inum);
-	if (bpf_core_field_exists(nsp->time_ns)) { /* CONFIG_TIME_NS */
-		ev->ns_time = BPF_CORE_READ(nsp, time_ns, ns.inum);
-		ev->ns_time_for_children = BPF_CORE_READ(nsp, time_ns_for_children, ns.inum);
-	} else {
-		ev->ns_time = 0;
-		ev->ns_time_for_children = 0;
-	}
-	ev->ns_cgroup = BPF_CORE_READ(nsp, cgroup_ns, ns.inum);
-	ev->ns_user = BPF_CORE_READ(cred, user_ns, ns.inum);
+	ev->ns_uts = task_ns_inum(task, VIGIL_NS_UTS);
+	ev->ns_ipc = task_ns_inum(task, VIGIL_NS_IPC);
+	ev->ns_mnt = task_ns_inum(task, VIGIL_NS_MNT);
+	ev->ns_pid = task_ns_inum(task, VIGIL_NS_PID);
+	ev->ns_pid_for_children = task_ns_inum(task, VIGIL_NS_PID_FOR_CHILDREN);
+	ev->ns_net = task_ns_inum(task, VIGIL_NS_NET);
+	ev->ns_time = task_ns_inum(task, VIGIL_NS_TIME);
+	ev->ns_time_for_children = task_ns_inum(task, VIGIL_NS_TIME_FOR_CHILDREN);
+	ev->ns_cgroup = task_ns_inum(task, VIGIL_NS_CGROUP);
+	ev->ns_user = task_ns_inum(task, VIGIL_NS_USER);
 }
 
 /* file: the executed file (bprm->file, or mm->exe_file where bprm is not at hand). */

@@ -129,6 +129,27 @@ struct vigil_action {
 /* vigil_selector.flags */
 #define VIGIL_SELF_PID_NS    (1u << 0) /* matchPIDs compares the pid in its own namespace */
 
+#define VIGIL_NS_FILTERS     4   /* matchNamespaces entries per selector */
+#define VIGIL_NS_VALUES      4   /* namespace inode numbers per entry */
+#define VIGIL_CAPS_FILTERS   2   /* matchCapabilities entries per selector */
+
+/* matchNamespaces: the task's namespace of `kind` (enum vigil_ns_kind, vigil_task.h) In/NotIn the inodes. */
+struct vigil_ns_filter {
+	__u8 kind;
+	__u8 op;      /* VIGIL_OP_IN / VIGIL_OP_NOT_IN */
+	__u8 nvalues;
+	__u8 reserved;
+	__u32 values[VIGIL_NS_VALUES];
+};                  /* 20 bytes */
+
+/* matchCapabilities: In = the set holds at least one capability of the mask; NotIn = none. */
+struct vigil_caps_filter {
+	__u8 set;     /* 0 effective, 1 permitted, 2 inheritable */
+	__u8 op;
+	__u8 reserved[6];
+	__u64 mask;
+};                  /* 16 bytes */
+
 struct vigil_selector {
 	__u8 nfilters;    /* matchArgs */
 	__u8 nret_filters; /* matchReturnArgs */
@@ -137,13 +158,16 @@ struct vigil_selector {
 	__u8 npids;
 	__u8 flags;       /* VIGIL_SELF_* */
 	__u8 nactions;
-	__u8 reserved;
+	__u8 nns;         /* matchNamespaces entries */
 	__u32 bin_slot;   /* key prefix of matchBinaries' values in the string maps */
-	__u32 reserved2;
+	__u8 ncaps;       /* matchCapabilities entries */
+	__u8 reserved[3];
 	__u32 pids[VIGIL_PIDS];
 	struct vigil_filter filters[VIGIL_ARG_FILTERS];
 	struct vigil_filter ret_filters[VIGIL_RET_FILTERS];
 	struct vigil_action actions[VIGIL_ACTIONS];
+	struct vigil_ns_filter ns[VIGIL_NS_FILTERS];
+	struct vigil_caps_filter caps[VIGIL_CAPS_FILTERS];
 };
 
 /* vigil_hook_config.flags */
@@ -259,8 +283,10 @@ struct vigil_cred {
 _Static_assert(sizeof(struct vigil_hook_arg) == 16, "vigil_hook_arg layout");
 _Static_assert(sizeof(struct vigil_filter) == 72, "vigil_filter layout");
 _Static_assert(sizeof(struct vigil_action) == 16, "vigil_action layout");
-_Static_assert(sizeof(struct vigil_selector) == 600, "vigil_selector layout");
-_Static_assert(sizeof(struct vigil_hook_config) == 3088, "vigil_hook_config layout");
+_Static_assert(sizeof(struct vigil_ns_filter) == 20, "vigil_ns_filter layout");
+_Static_assert(sizeof(struct vigil_caps_filter) == 16, "vigil_caps_filter layout");
+_Static_assert(sizeof(struct vigil_selector) == 712, "vigil_selector layout");
+_Static_assert(sizeof(struct vigil_hook_config) == 3648, "vigil_hook_config layout");
 _Static_assert(sizeof(struct vigil_syscall_map) == 56, "vigil_syscall_map layout");
 _Static_assert(sizeof(struct vigil_str_key) == 260, "vigil_str_key layout");
 _Static_assert(sizeof(struct vigil_int_key) == 16, "vigil_int_key layout");

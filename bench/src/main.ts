@@ -2,11 +2,13 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { decodeBench } from './decode';
 import { execCaptureBench } from './exec-capture';
+import { policyBenchSize, policyOverheadBench } from './policy-overhead';
 import { writeReport, type BenchResult } from './report';
 
 /**
  * Runs every benchmark and writes BENCHMARKS.md. Needs root (BPF, execsnoop).
- * Sizes: VIGIL_BENCH_EXECS (4000 per run), VIGIL_BENCH_ROUNDS (7).
+ * Sizes: VIGIL_BENCH_EXECS (4000 per run), VIGIL_BENCH_ROUNDS (7; policy overhead: 5),
+ * VIGIL_BENCH_SYSCALLS (2,000,000 per policy overhead run).
  */
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('benchmarks load BPF: run as root');
@@ -28,6 +30,8 @@ async function main(): Promise<void> {
       rounds: Number(process.env['VIGIL_BENCH_ROUNDS'] ?? 7),
     }),
   );
+  console.error('bench: TracingPolicy overhead (no policy / policy misses / policy posts)');
+  results.push(await policyOverheadBench(policyBenchSize()));
   for (const r of results) console.log(`${r.title}: ${r.summary}`);
   console.log(`written: ${writeReport(results)}`);
 }

@@ -28,7 +28,10 @@ export function registerRunCommand(program: Command): void {
     .command('run')
     .description('run Vigil on this machine: observe every process, print each event, write the JSON export')
     .option('-c, --config <file>', 'configuration file (YAML or JSON); VIGIL_* variables override it')
-    .option('--tracing-policy-dir <dir>', "load every TracingPolicy YAML of this folder at start (Tetragon's flag; VIGIL_POLICY_DIR)")
+    .option(
+      '--tracing-policy-dir <dir>',
+      "load every TracingPolicy YAML of this folder at start (Tetragon's flag; VIGIL_POLICY_DIR)",
+    )
     .option('-o, --output <format>', 'terminal output: compact, json or none', 'compact')
     .option('--no-color', 'plain terminal output')
     .addHelpText(

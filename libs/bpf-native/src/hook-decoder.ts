@@ -3,7 +3,16 @@
  * are typed by the kernel side's own type byte; the policy's names for them (e.g. a `file`
  * read from an fd by a syscall equivalent) are the caller's business.
  */
-import { ActionKind, ArgFlag, ArgType, CRED, HOOK_EVENT, HookEventFlag, type ActionKindName, type ArgTypeName } from './hook-layout';
+import {
+  ActionKind,
+  ArgFlag,
+  ArgType,
+  CRED,
+  HOOK_EVENT,
+  HookEventFlag,
+  type ActionKindName,
+  type ArgTypeName,
+} from './hook-layout';
 import type { RawHookArg, RawHookCred, RawHookEvent } from './process-events';
 import { HDR } from './process-layout';
 
@@ -63,10 +72,17 @@ export function decodeHookRecord(b: Buffer, o: number, len: number): RawHookEven
 function decodeArg(b: Buffer, p: number, len: number, type: ArgTypeName, flags: number): RawHookArg {
   const arg: RawHookArg = { type, truncated: (flags & ArgFlag.truncated) !== 0, error: (flags & ArgFlag.error) !== 0 };
   switch (type) {
-    case 's64': case 's32': case 's16': case 's8':
+    case 's64':
+    case 's32':
+    case 's16':
+    case 's8':
       if (len >= 8) arg.int = b.readBigInt64LE(p);
       break;
-    case 'u64': case 'u32': case 'u16': case 'u8': case 'capability':
+    case 'u64':
+    case 'u32':
+    case 'u16':
+    case 'u8':
+    case 'capability':
       if (len >= 8) arg.int = b.readBigUInt64LE(p);
       break;
     case 'fd':
@@ -75,7 +91,8 @@ function decodeArg(b: Buffer, p: number, len: number, type: ArgTypeName, flags: 
         arg.str = b.toString('utf8', p + 4, p + len);
       }
       break;
-    case 'char_buf': case 'sockaddr':
+    case 'char_buf':
+    case 'sockaddr':
       arg.bytes = Buffer.from(b.subarray(p, p + len));
       break;
     case 'cred':

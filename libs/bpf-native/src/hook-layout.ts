@@ -15,6 +15,24 @@ export const PIDS = 8;
 export const ACTIONS = 3;
 export const STR_KEY = 252;
 export const SYSCALL_ARGS = 6;
+export const NS_FILTERS = 4;
+export const NS_VALUES = 4;
+export const CAPS_FILTERS = 2;
+
+/** enum vigil_ns_kind (bpf/vigil_task.h): Tetragon's matchNamespaces kinds. */
+export const NsKind = {
+  Uts: 0,
+  Ipc: 1,
+  Mnt: 2,
+  Pid: 3,
+  PidForChildren: 4,
+  Net: 5,
+  Time: 6,
+  TimeForChildren: 7,
+  Cgroup: 8,
+  User: 9,
+} as const;
+export type NsKindName = keyof typeof NsKind;
 export const ARG_STR_MAX = 4096;
 
 /** enum vigil_arg_type */
@@ -75,7 +93,15 @@ export const Op = {
 export type OpName = Exclude<keyof typeof Op, 'None'>;
 
 /** enum vigil_action_kind */
-export const ActionKind = { Post: 0, NoPost: 1, Sigkill: 2, Signal: 3, Override: 4, NotifyEnforcer: 5, User: 6 } as const;
+export const ActionKind = {
+  Post: 0,
+  NoPost: 1,
+  Sigkill: 2,
+  Signal: 3,
+  Override: 4,
+  NotifyEnforcer: 5,
+  User: 6,
+} as const;
 export type ActionKindName = keyof typeof ActionKind;
 
 export const HookMode = { enforce: 0, monitor: 1 } as const;
@@ -158,6 +184,10 @@ export interface ActionConfig {
 
 export interface SelectorConfig {
   pids?: { op: 'In' | 'NotIn'; values: number[]; namespacePid?: boolean };
+  /** Each entry must hold: the task's namespace of that kind is (not) one of the inodes. */
+  namespaces?: Array<{ kind: NsKindName; op: 'In' | 'NotIn'; inums: number[] }>;
+  /** Each entry must hold: the set has at least one (In) / none (NotIn) of the mask's capabilities. */
+  capabilities?: Array<{ set: 'Effective' | 'Permitted' | 'Inheritable'; op: 'In' | 'NotIn'; mask: bigint }>;
   binaries?: { op: 'In' | 'NotIn' | 'Prefix' | 'NotPrefix' | 'Postfix' | 'NotPostfix'; paths: string[] };
   args?: FilterConfig[];
   returnArgs?: IntFilterConfig[];
@@ -195,9 +225,12 @@ export interface EncodedHook {
 const ARG_SIZE = 16;
 const FILTER_SIZE = 72;
 const ACTION_SIZE = 16;
-const SELECTOR_SIZE = 600;
-const SELECTOR = { filters: 48, retFilters: 408, actions: 552 } as const;
-export const HOOK_CONFIG_SIZE = 3088;
+const SELECTOR_SIZE = 712;
+const SELECTOR = { filters: 48, retFilters: 408, actions: 552, ns: 600, caps: 680 } as const;
+const NS_FILTER_SIZE = 20;
+const CAPS_FILTER_SIZE = 16;
+const CAP_SET = { Effective: 0, Permitted: 1, Inheritable: 2 } as const;
+export const HOOK_CONFIG_SIZE = 3648;
 const CONFIG = { args: 8, selectors: 88 } as const;
 const STR_KEY_SIZE = 260;
 const POSTFIX_SLOT = 0x80000000;
@@ -280,7 +313,12 @@ function writeSelector(buf: Buffer, at: number, idx: number, sel: SelectorConfig
   if (sel.binaries) {
     buf.writeUInt8(Op[sel.binaries.op], at + 2);
     buf.writeUInt32LE(slot(0xff), at + 8);
-    addStrings(maps, sel.binaries.op, slot(0xff), sel.binaries.paths.map((p) => Buffer.from(p)));
+    addStrings(
+      maps,
+      sel.binaries.op,
+      slot(0xff),
+      sel.binaries.paths.map((p) => Buffer.from(p)),
+    );
   }
   if (sel.pids) {
     limit('matchPIDs values', sel.pids.values.length, PIDS);
@@ -290,6 +328,26 @@ function writeSelector(buf: Buffer, at: number, idx: number, sel: SelectorConfig
     sel.pids.values.forEach((p, k) => buf.writeUInt32LE(p, at + 16 + 4 * k));
   }
   buf.writeUInt8(actions.length, at + 6);
+  const ns = sel.namespaces ?? [];
+  limit('matchNamespaces entries', ns.length, NS_FILTERS);
+  buf.writeUInt8(ns.length, at + 7);
+  ns.forEach((f, k) => {
+    const o = at + SELECTOR.ns + k * NS_FILTER_SIZE;
+    limit(`matchNamespaces ${f.kind} values`, f.inums.length, NS_VALUES);
+    buf.writeUInt8(NsKind[f.kind], o);
+    buf.writeUInt8(Op[f.op], o + 1);
+    buf.writeUInt8(f.inums.length, o + 2);
+    f.inums.forEach((v, i) => buf.writeUInt32LE(v, o + 4 + 4 * i));
+  });
+  const caps = sel.capabilities ?? [];
+  limit('matchCapabilities entries', caps.length, CAPS_FILTERS);
+  buf.writeUInt8(caps.length, at + 12);
+  caps.forEach((f, k) => {
+    const o = at + SELECTOR.caps + k * CAPS_FILTER_SIZE;
+    buf.writeUInt8(CAP_SET[f.set], o);
+    buf.writeUInt8(Op[f.op], o + 1);
+    buf.writeBigUInt64LE(f.mask, o + 8);
+  });
   args.forEach((f, k) => writeFilter(buf, at + SELECTOR.filters + k * FILTER_SIZE, f, slot(k), maps));
   rets.forEach((f, k) => writeFilter(buf, at + SELECTOR.retFilters + k * FILTER_SIZE, f, slot(0x10 + k), maps));
   actions.forEach((a, k) => {

@@ -44,6 +44,8 @@ export interface SyscallEquivalent {
 export interface HookSharedMaps {
   events: number;
   procs: number;
+  /** The ring's wakeup batching (vigil_wakeup_bytes): hook records must not wake the reader more often. */
+  wakeupBytes: bigint;
 }
 
 export interface HookLoadOptions {
@@ -78,7 +80,12 @@ const ENTRY_PROGRAM = {
   lsm: 'vigil_lsm',
   uprobe: 'vigil_uprobe',
 } as const;
-const RETURN_PROGRAM = { kprobe: 'vigil_kretprobe', fentry: 'vigil_fexit', fmod_ret: 'vigil_fexit', uprobe: 'vigil_uretprobe' } as const;
+const RETURN_PROGRAM = {
+  kprobe: 'vigil_kretprobe',
+  fentry: 'vigil_fexit',
+  fmod_ret: 'vigil_fexit',
+  uprobe: 'vigil_uretprobe',
+} as const;
 
 export class HookProgram {
   readonly attachments: HookAttachment[] = [];
@@ -93,7 +100,9 @@ export class HookProgram {
 
   /** Loads and attaches; on any failure nothing stays loaded and a BpfError says why. */
   static load(opts: HookLoadOptions): HookProgram {
-    const obj = BpfObject.open(opts.objectPath ?? defaultHookObjectPath(), { objectName: `vigil_hook_${opts.config.hookId}` });
+    const obj = BpfObject.open(opts.objectPath ?? defaultHookObjectPath(), {
+      objectName: `vigil_hook_${opts.config.hookId}`,
+    });
     const hook = new HookProgram(obj, opts.config);
     try {
       hook.prepare(opts);
@@ -138,6 +147,7 @@ export class HookProgram {
     if (opts.shared) {
       this.object.map('vigil_events').reuse(opts.shared.events);
       this.object.map('vigil_procs').reuse(opts.shared.procs);
+      this.object.setGlobal('vigil_wakeup_bytes', opts.shared.wakeupBytes);
     } else if (opts.ringBytes) {
       this.object.map('vigil_events').setMaxEntries(opts.ringBytes);
     }
@@ -176,7 +186,10 @@ export class HookProgram {
     switch (a.kind) {
       case 'kprobe':
         add('vigil_kprobe', a.func, () => this.object.program('vigil_kprobe').attachKprobe(a.func));
-        if (ret) add('vigil_kretprobe', a.func, () => this.object.program('vigil_kretprobe').attachKprobe(a.func, { retprobe: true }));
+        if (ret)
+          add('vigil_kretprobe', a.func, () =>
+            this.object.program('vigil_kretprobe').attachKprobe(a.func, { retprobe: true }),
+          );
         break;
       case 'fentry':
       case 'fmod_ret':
@@ -193,7 +206,10 @@ export class HookProgram {
         ];
         for (const t of targets) {
           const spec = { binaryPath: a.path, funcName: t.funcName, offset: t.offset };
-          if (ret) add('vigil_uretprobe', t.label, () => this.object.program('vigil_uretprobe').attachUprobe({ ...spec, retprobe: true }));
+          if (ret)
+            add('vigil_uretprobe', t.label, () =>
+              this.object.program('vigil_uretprobe').attachUprobe({ ...spec, retprobe: true }),
+            );
           add('vigil_uprobe', t.label, () => this.object.program('vigil_uprobe').attachUprobe(spec));
         }
         break;

@@ -151,7 +151,11 @@ export class ProcessEventSource implements AsyncIterable<RawProcessEvent[]> {
   /** The maps hook objects share with this one (HookProgram.load's `shared`): their events go
    * to this ring, in order with the process events, and they read process identities here. */
   sharedMaps(): HookSharedMaps {
-    return { events: this.obj.map('vigil_events').fd, procs: this.obj.map('vigil_procs').fd };
+    return {
+      events: this.obj.map('vigil_events').fd,
+      procs: this.obj.map('vigil_procs').fd,
+      wakeupBytes: this.obj.getGlobal('vigil_wakeup_bytes').readBigUInt64LE(),
+    };
   }
 
   /** Loads, attaches and starts draining. Throws a BpfError (errno, code, libbpf log) on failure. */

@@ -53,9 +53,21 @@ export function formatCompact(event: GetEventsResponse, options: CompactOptions 
       : event.process_uprobe
         ? `${event.process_uprobe.path}:${event.process_uprobe.symbol ?? event.process_uprobe.offset}`
         : (event.process_kprobe ?? event.process_lsm)!.function_name;
-    const args = (hook.args ?? []).map(argText).filter((a) => a !== '').join(' ');
-    const action = hook.action && hook.action !== 'KPROBE_ACTION_POST' ? ` ${paint('red', hook.action.replace('KPROBE_ACTION_', ''))}` : '';
-    const kind = event.process_lsm ? 'lsm' : event.process_tracepoint ? 'tracepoint' : event.process_uprobe ? 'uprobe' : 'kprobe';
+    const args = (hook.args ?? [])
+      .map(argText)
+      .filter((a) => a !== '')
+      .join(' ');
+    const action =
+      hook.action && hook.action !== 'KPROBE_ACTION_POST'
+        ? ` ${paint('red', hook.action.replace('KPROBE_ACTION_', ''))}`
+        : '';
+    const kind = event.process_lsm
+      ? 'lsm'
+      : event.process_tracepoint
+        ? 'tracepoint'
+        : event.process_uprobe
+          ? 'uprobe'
+          : 'kprobe';
     return `${head('🔧', kind)} ${info(hook.process)} ${what ?? ''} ${paint('cyan', args)}${action}`;
   }
   return undefined;
@@ -63,7 +75,14 @@ export function formatCompact(event: GetEventsResponse, options: CompactOptions 
 
 function argText(a: KprobeArgument): string {
   const v =
-    a.file_arg?.path ?? a.path_arg?.path ?? a.linux_binprm_arg?.path ?? a.string_arg ?? a.int_arg ?? a.long_arg ?? a.size_arg ?? a.uint_arg;
+    a.file_arg?.path ??
+    a.path_arg?.path ??
+    a.linux_binprm_arg?.path ??
+    a.string_arg ??
+    a.int_arg ??
+    a.long_arg ??
+    a.size_arg ??
+    a.uint_arg;
   return v === undefined ? '' : String(v);
 }
 

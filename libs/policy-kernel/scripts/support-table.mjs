@@ -76,7 +76,23 @@ function reasons(detail) {
   return detail.split(/; (?=spec\.\w+\[\d+\] \()/);
 }
 
+/**
+ * At most `max` characters: first the longest parenthesised details give way to "(…)" (so "f
+ * cannot be hooked here (…) and has no syscall equivalent" keeps its point), then the tail.
+ */
 function shorten(text, max) {
+  const head = text.match(/^spec\.\w+\[\d+\] \([^)]*\): /)?.[0].length ?? 0;
+  while (text.length > max) {
+    const groups = [];
+    const open = [];
+    for (let i = head; i < text.length; i++) {
+      if (text[i] === '(') open.push(i);
+      else if (text[i] === ')' && open.length > 0) groups.push([open.pop(), i]);
+    }
+    const [a, b] = groups.sort((x, y) => y[1] - y[0] - (x[1] - x[0]) || x[0] - y[0])[0] ?? [];
+    if (a === undefined || b - a < 8) break;
+    text = `${text.slice(0, a)}(…)${text.slice(b + 1)}`;
+  }
   if (text.length <= max) return text;
   const cut = text.slice(0, max - 1);
   const space = cut.lastIndexOf(' ');

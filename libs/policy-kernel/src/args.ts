@@ -52,12 +52,17 @@ export function kernelType(type: ArgType): ArgTypeName {
 }
 
 /** One policy argument as the kernel side reads it; `read` overrides the type (syscall equivalents). */
-export function argConfig(arg: HookArg, opts: { user: boolean; read?: { type: ArgTypeName; user?: boolean } }): HookArgConfig {
+export function argConfig(
+  arg: HookArg,
+  opts: { user: boolean; read?: { type: ArgTypeName; user?: boolean } },
+): HookArgConfig {
   const type = opts.read?.type ?? kernelType(arg.type);
   if (arg.type === 'char_buf' && arg.sizeArgIndex === 0 && !arg.returnCopy)
     throw new Unsupported('char_buf without sizeArgIndex: its length is unknown');
   if (arg.returnCopy) throw new Unsupported('returnCopy (reading a buffer at return) is not supported yet');
-  const user = opts.read ? (opts.read.user ?? false) : opts.user && (type === 'string' || type === 'char_buf' || type === 'sockaddr');
+  const user = opts.read
+    ? (opts.read.user ?? false)
+    : opts.user && (type === 'string' || type === 'char_buf' || type === 'sockaddr');
   return {
     type,
     src: arg.index,

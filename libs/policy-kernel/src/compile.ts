@@ -10,15 +10,16 @@ import {
   type ArgType,
   type FunctionHook,
   type Hook,
+  type ListSpec,
   type LsmHook,
   type TracingPolicy,
   type UprobeHook,
 } from '@vigil/policy';
 import { argConfig, kernelType } from './args';
-import { equivalentFor, syscallName, tracepointName, type EquivalentGroup } from './equivalents';
+import { equivalentFor, syscallName, syscallOfTracepoint, tracepointName, type EquivalentGroup } from './equivalents';
 import type { CompileKernel } from './kernel';
 import type { WorkloadScope } from './workloads';
-import { compileSelectors, type ActionAbility } from './selectors';
+import { compileSelectors, type ActionAbility, type SelectorContext } from './selectors';
 import { Unsupported } from './unsupported';
 
 export type Mechanism = HookAttach['kind'];
@@ -29,6 +30,8 @@ export interface CompiledHook {
   source: string;
   /** Function, LSM hook or syscall as the policy names it. */
   target: string;
+  /** Syscall hooks: the function each syscall number stands for in events ("__x64_sys_dup"). */
+  syscallFunctions?: Record<number, string>;
   /** Event kind it produces. */
   eventKind: 'kprobe' | 'tracepoint' | 'lsm' | 'uprobe';
   mechanism: Mechanism;
@@ -68,8 +71,22 @@ function hasOverride(h: Hook): boolean {
 }
 
 function sourceOf(policy: TracingPolicy, h: Hook): string {
-  const list = { kprobe: policy.spec.kprobes, fentry: policy.spec.fentries, tracepoint: policy.spec.tracepoints, uprobe: policy.spec.uprobes, lsm: policy.spec.lsmhooks, usdt: policy.spec.usdts }[h.kind] as Hook[];
-  const name = { kprobe: 'kprobes', fentry: 'fentries', tracepoint: 'tracepoints', uprobe: 'uprobes', lsm: 'lsmhooks', usdt: 'usdts' }[h.kind];
+  const list = {
+    kprobe: policy.spec.kprobes,
+    fentry: policy.spec.fentries,
+    tracepoint: policy.spec.tracepoints,
+    uprobe: policy.spec.uprobes,
+    lsm: policy.spec.lsmhooks,
+    usdt: policy.spec.usdts,
+  }[h.kind] as Hook[];
+  const name = {
+    kprobe: 'kprobes',
+    fentry: 'fentries',
+    tracepoint: 'tracepoints',
+    uprobe: 'uprobes',
+    lsm: 'lsmhooks',
+    usdt: 'usdts',
+  }[h.kind];
   return `spec.${name}[${list.indexOf(h)}]`;
 }
 
@@ -120,7 +137,7 @@ function syscallTracepoint(name: string, k: CompileKernel): Plan {
     groups: [{ syscalls: [name], args: [0, 1, 2, 3, 4, 5] }],
     user: true,
     syscallRegs: false,
-    ability: { override: false, whyNoOverride: 'a tracepoint cannot change a syscall\'s result', ...sendSignal(k) },
+    ability: { override: false, whyNoOverride: "a tracepoint cannot change a syscall's result", ...sendSignal(k) },
   };
 }
 
@@ -136,7 +153,11 @@ function equivalentPlan(func: string, k: CompileKernel, lsm: boolean): Plan {
     groups: eq.groups,
     user: false,
     syscallRegs: false,
-    ability: { override: false, whyNoOverride: `${func} runs here as syscall tracepoints, which cannot change a result`, ...sendSignal(k) },
+    ability: {
+      override: false,
+      whyNoOverride: `${func} runs here as syscall tracepoints, which cannot change a result`,
+      ...sendSignal(k),
+    },
   };
 }
 
@@ -159,7 +180,9 @@ function functionPlan(h: FunctionHook, k: CompileKernel): Plan {
     if (override) {
       if (k.fmodRet) {
         const func = `__x64_sys_${name}`;
-        throw new Unsupported(`Override of ${func} through fmod_ret is not supported yet (syscall wrappers take pt_regs)`);
+        throw new Unsupported(
+          `Override of ${func} through fmod_ret is not supported yet (syscall wrappers take pt_regs)`,
+        );
       }
       throw new Unsupported(`Override of a syscall needs fmod_ret or bpf_override_return: ${k.whyNoOverride}`);
     }
@@ -167,9 +190,23 @@ function functionPlan(h: FunctionHook, k: CompileKernel): Plan {
   }
   if (override) {
     if (k.fmodRet && (!ret || k.fexit))
-      return { mechanism: 'fmod_ret', how: `fmod_ret on ${h.call}`, attach: { kind: 'fmod_ret', func: h.call }, user: false, syscallRegs: false, ability: { override: true, whyNoOverride: '', ...sendSignal(k) } };
+      return {
+        mechanism: 'fmod_ret',
+        how: `fmod_ret on ${h.call}`,
+        attach: { kind: 'fmod_ret', func: h.call },
+        user: false,
+        syscallRegs: false,
+        ability: { override: true, whyNoOverride: '', ...sendSignal(k) },
+      };
     if (k.kprobe && k.overrideReturn && (!ret || k.kretprobe))
-      return { mechanism: 'kprobe', how: `kprobe on ${h.call} with bpf_override_return`, attach: { kind: 'kprobe', func: h.call }, user: false, syscallRegs: false, ability: { override: true, whyNoOverride: '', ...sendSignal(k) } };
+      return {
+        mechanism: 'kprobe',
+        how: `kprobe on ${h.call} with bpf_override_return`,
+        attach: { kind: 'kprobe', func: h.call },
+        user: false,
+        syscallRegs: false,
+        ability: { override: true, whyNoOverride: '', ...sendSignal(k) },
+      };
     const eq = equivalentFor(h.call);
     if (eq?.cgroupOverride && k.cgroup && k.tracepoints && !ret) {
       const plan = equivalentPlan(h.call, k, false);
@@ -188,13 +225,27 @@ function functionPlan(h: FunctionHook, k: CompileKernel): Plan {
   const order: Array<'kprobe' | 'fentry'> = h.kind === 'fentry' ? ['fentry', 'kprobe'] : ['kprobe', 'fentry'];
   for (const m of order)
     if (m === 'kprobe' ? kprobe : fentry)
-      return { mechanism: m, how: `${m} on ${h.call}`, attach: { kind: m, func: h.call }, user: false, syscallRegs: false, ability };
+      return {
+        mechanism: m,
+        how: `${m} on ${h.call}`,
+        attach: { kind: m, func: h.call },
+        user: false,
+        syscallRegs: false,
+        ability,
+      };
   return equivalentPlan(h.call, k, false);
 }
 
 function lsmPlan(h: LsmHook, k: CompileKernel): Plan {
   if (k.lsm)
-    return { mechanism: 'lsm', how: `BPF LSM hook ${h.hook}`, attach: { kind: 'lsm', hook: h.hook }, user: false, syscallRegs: false, ability: { override: true, whyNoOverride: '', ...sendSignal(k) } };
+    return {
+      mechanism: 'lsm',
+      how: `BPF LSM hook ${h.hook}`,
+      attach: { kind: 'lsm', hook: h.hook },
+      user: false,
+      syscallRegs: false,
+      ability: { override: true, whyNoOverride: '', ...sendSignal(k) },
+    };
   if (hasOverride(h)) throw new Unsupported(`LSM hook ${h.hook} with Override needs BPF LSM: ${k.whyNoOverride}`);
   return equivalentPlan(h.hook, k, true);
 }
@@ -202,7 +253,8 @@ function lsmPlan(h: LsmHook, k: CompileKernel): Plan {
 function uprobePlan(h: UprobeHook, k: CompileKernel): Plan {
   if (!k.uprobe) throw new Unsupported('uprobes do not attach on this kernel');
   if (h.data.length > 0) throw new Unsupported('`data` fields are not read yet');
-  if (h.addrs.length > 0 || h.refCtrOffsets.length > 0) throw new Unsupported('uprobe addrs/refCtrOffsets are not supported yet');
+  if (h.addrs.length > 0 || h.refCtrOffsets.length > 0)
+    throw new Unsupported('uprobe addrs/refCtrOffsets are not supported yet');
   if (hasOverride(h)) throw new Unsupported('Override on uprobes (argRegs) is not supported yet');
   // Tetragon's /procRoot is the host's /proc as mounted in its container.
   const path = h.path.replace(/^\/procRoot\//, '/proc/');
@@ -220,18 +272,61 @@ function uprobePlan(h: UprobeHook, k: CompileKernel): Plan {
   };
 }
 
-function planFor(h: Hook, k: CompileKernel): Plan {
+/**
+ * `call: "list:NAME"`: every function of the list. Syscall lists become one hook on all their
+ * syscall tracepoints (one object however long the list); lists of kernel functions one kprobe
+ * each.
+ */
+function listPlan(h: FunctionHook, list: ListSpec, k: CompileKernel): Plan {
+  if (hasOverride(h)) throw new Unsupported(`Override on the functions of list ${list.name} is not supported yet`);
+  if (list.type === 'syscalls' || list.type === 'generated_syscalls') {
+    if (!k.tracepoints) throw new Unsupported('no tracepoint can attach on this kernel');
+    const names = list.type === 'generated_syscalls' ? Object.keys(k.syscalls) : list.values.map(syscallName);
+    const here = [...new Set(names)].filter((n) => k.syscalls[n] !== undefined);
+    if (here.length === 0) throw new Unsupported(`list ${list.name}: none of its syscalls exists on this architecture`);
+    return {
+      mechanism: 'syscalls',
+      how: `syscalls:sys_enter_* tracepoints of ${here.length} syscalls (list ${list.name})`,
+      groups: [{ syscalls: here, args: [0, 1, 2, 3, 4, 5] }],
+      user: true,
+      syscallRegs: false,
+      ability: { override: false, whyNoOverride: "a tracepoint cannot change a syscall's result", ...sendSignal(k) },
+    };
+  }
+  if (list.type === 'generated_ftrace')
+    throw new Unsupported(
+      `list ${list.name}: generated_ftrace lists (a pattern over the kernel's functions) are not expanded yet`,
+    );
+  if (!k.kprobe || (h.return && !k.kretprobe))
+    throw new Unsupported(`list ${list.name}: its kernel functions need kprobes: ${k.whyNoFunctionHook}`);
+  return {
+    mechanism: 'kprobe',
+    how: `kprobes on the ${list.values.length} functions of list ${list.name}`,
+    attaches: list.values.map((func): HookAttach => ({ kind: 'kprobe', func })),
+    user: false,
+    syscallRegs: false,
+    ability: { override: false, whyNoOverride: 'no Override in this hook', ...sendSignal(k) },
+  };
+}
+
+function planFor(h: Hook, k: CompileKernel, lists: ListSpec[]): Plan {
   switch (h.kind) {
     case 'kprobe':
-    case 'fentry':
-      if (h.callList) throw new Unsupported(`call "${h.call}" (a list of functions) is not expanded yet`);
+    case 'fentry': {
       if (h.data.length > 0) throw new Unsupported('`data` fields are not read yet');
-      return functionPlan(h, k);
+      if (!h.callList) return functionPlan(h, k);
+      const list = lists.find((l) => l.name === h.callList);
+      if (!list) throw new Unsupported(`list ${h.callList} is not defined in spec.lists`);
+      return listPlan(h, list, k);
+    }
     case 'lsm':
       return lsmPlan(h, k);
     case 'tracepoint':
-      if (h.subsystem === 'syscalls' && /^sys_enter_\w+$/.test(h.event)) return syscallTracepoint(h.event.slice('sys_enter_'.length), k);
-      throw new Unsupported(`tracepoint ${h.subsystem}/${h.event}: only syscalls/sys_enter_* tracepoints are supported yet`);
+      if (h.subsystem === 'syscalls' && /^sys_enter_\w+$/.test(h.event))
+        return syscallTracepoint(h.event.slice('sys_enter_'.length), k);
+      throw new Unsupported(
+        `tracepoint ${h.subsystem}/${h.event}: only syscalls/sys_enter_* tracepoints are supported yet`,
+      );
     case 'uprobe':
       return uprobePlan(h, k);
     case 'usdt':
@@ -251,6 +346,7 @@ function build(
   nextId: () => number,
   syscalls: Readonly<Record<string, number>>,
   scoped: boolean,
+  ctx: SelectorContext,
 ): { hooks: CompiledHook[]; warnings: string[] } {
   const ret = (h.kind === 'kprobe' || h.kind === 'fentry' || h.kind === 'uprobe') && h.return ? h : undefined;
   const retType = ret?.returnArg ? kernelType(ret.returnArg.type) : ret ? 's64' : undefined;
@@ -262,7 +358,7 @@ function build(
   const warnings: string[] = [];
   const hooks = variants.map(({ group, attach: direct }): CompiledHook => {
     const args: HookArgConfig[] = h.args.map((a) => argConfig(a, { user: plan.user, read: group?.read?.[a.index] }));
-    const sel = compileSelectors(h.selectors, args, plan.ability, source);
+    const sel = compileSelectors(h.selectors, args, plan.ability, source, ctx);
     warnings.push(...sel.warnings);
     const hookId = nextId();
     const config: HookConfig = {
@@ -277,7 +373,13 @@ function build(
     const attach: HookAttach = group ? { kind: 'syscalls', syscalls: syscallEntries(group, syscalls) } : direct!;
     return {
       source,
-      target: attach.kind === 'uprobe' ? `${attach.path}:${attach.symbols[0] ?? `+0x${attach.offsets[0]!.toString(16)}`}` : targetOf(h),
+      target:
+        attach.kind === 'uprobe'
+          ? `${attach.path}:${attach.symbols[0] ?? `+0x${attach.offsets[0]!.toString(16)}`}`
+          : attach.kind === 'kprobe' && h.kind === 'kprobe' && h.callList
+            ? attach.func
+            : targetOf(h),
+      syscallFunctions: plan.user && attach.kind === 'syscalls' ? syscallFunctions(attach) : undefined,
       eventKind: eventKind(h),
       mechanism: plan.mechanism,
       how: plan.how,
@@ -290,6 +392,11 @@ function build(
     };
   });
   return { hooks, warnings };
+}
+
+/** Tetragon names a syscall hook's function by the arch wrapper: __x64_sys_<name>. */
+function syscallFunctions(attach: Extract<HookAttach, { kind: 'syscalls' }>): Record<number, string> {
+  return Object.fromEntries(attach.syscalls.map((s) => [s.nr, `__x64_sys_${syscallOfTracepoint(s.name)}`]));
 }
 
 function syscallEntries(group: EquivalentGroup, syscalls: Readonly<Record<string, number>>): SyscallEquivalent[] {
@@ -329,7 +436,17 @@ export function compilePolicy(policy: TracingPolicy, kernel: CompileKernel, opts
   for (const h of policyHooks(policy)) {
     const source = sourceOf(policy, h);
     try {
-      const built = build(h, planFor(h, kernel), source, () => id++, kernel.syscalls, workloadScope(policy) !== undefined);
+      const built = build(
+        h,
+        planFor(h, kernel, policy.spec.lists),
+        source,
+        () => id++,
+        kernel.syscalls,
+        workloadScope(policy) !== undefined,
+        {
+          hostNamespaces: kernel.hostNamespaces,
+        },
+      );
       out.hooks.push(...built.hooks);
       out.warnings.push(...built.warnings);
     } catch (err) {

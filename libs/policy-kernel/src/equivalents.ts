@@ -52,7 +52,11 @@ export const SYSCALL_EQUIVALENTS: Readonly<Record<string, Equivalent>> = {
         read: fdFile,
       },
       { syscalls: ['sendfile'], args: [1, { const: MAY_READ }], read: fdFile },
-      { syscalls: ['write', 'writev', 'pwrite64', 'pwritev', 'pwritev2'], args: [0, { const: MAY_WRITE }], read: fdFile },
+      {
+        syscalls: ['write', 'writev', 'pwrite64', 'pwritev', 'pwritev2'],
+        args: [0, { const: MAY_WRITE }],
+        read: fdFile,
+      },
     ],
   },
   security_file_open: {
@@ -97,7 +101,9 @@ export const SYSCALL_EQUIVALENTS: Readonly<Record<string, Equivalent>> = {
   },
   security_socket_connect: {
     note: 'connect: the socket as its fd (path "socket:[inode]"), the address from user memory, its length',
-    groups: [{ syscalls: ['connect'], args: [0, 1, 2], read: { 0: { type: 'fd' }, 1: { type: 'sockaddr', user: true } } }],
+    groups: [
+      { syscalls: ['connect'], args: [0, 1, 2], read: { 0: { type: 'fd' }, 1: { type: 'sockaddr', user: true } } },
+    ],
     cgroupOverride: 'connect',
   },
   security_socket_bind: {
@@ -125,7 +131,10 @@ export const SYSCALL_EQUIVALENTS: Readonly<Record<string, Equivalent>> = {
 
 /** The table's key for a policy's function (kprobe call) or LSM hook name. */
 export function equivalentFor(func: string, lsm = false): Equivalent | undefined {
-  return SYSCALL_EQUIVALENTS[lsm ? `security_${func}` : func] ?? (lsm && func === 'bprm_check_security' ? SYSCALL_EQUIVALENTS['security_bprm_check'] : undefined);
+  return (
+    SYSCALL_EQUIVALENTS[lsm ? `security_${func}` : func] ??
+    (lsm && func === 'bprm_check_security' ? SYSCALL_EQUIVALENTS['security_bprm_check'] : undefined)
+  );
 }
 
 /** Syscalls whose tracepoints are named differently (SYSCALL_DEFINE names, not __NR_ names). */
@@ -134,6 +143,11 @@ const TRACEPOINT_NAMES: Readonly<Record<string, string>> = { sendfile: 'sendfile
 /** The syscalls:sys_enter_<name> / sys_exit_<name> suffix of a syscall. */
 export function tracepointName(syscall: string): string {
   return TRACEPOINT_NAMES[syscall] ?? syscall;
+}
+
+/** The syscall a syscalls:sys_enter_<name> tracepoint is for. */
+export function syscallOfTracepoint(name: string): string {
+  return Object.entries(TRACEPOINT_NAMES).find(([, tp]) => tp === name)?.[0] ?? name;
 }
 
 /** "sys_write", "__x64_sys_write", "__se_sys_write", "ksys_write" → "write". */

@@ -32,7 +32,8 @@ const AF: Record<number, string> = { 1: 'AF_UNIX', 2: 'AF_INET', 10: 'AF_INET6' 
 function sockaddr(b: Buffer): KprobeArgument['sockaddr_arg'] {
   if (b.length < 2) return {};
   const family = b.readUInt16LE(0);
-  if (family === 2 && b.length >= 8) return { family: 'AF_INET', addr: [...b.subarray(4, 8)].join('.'), port: b.readUInt16BE(2) };
+  if (family === 2 && b.length >= 8)
+    return { family: 'AF_INET', addr: [...b.subarray(4, 8)].join('.'), port: b.readUInt16BE(2) };
   if (family === 10 && b.length >= 24) {
     const words = [];
     for (let i = 8; i < 24; i += 2) words.push(b.readUInt16BE(i).toString(16));
@@ -120,10 +121,55 @@ function ordered<T extends object>(keys: ReadonlyArray<keyof T>, fields: Partial
   return out as T;
 }
 
-const KPROBE_ORDER = ['process', 'parent', 'function_name', 'args', 'return', 'action', 'policy_name', 'return_action', 'message', 'tags', 'ancestors'] as const;
-const LSM_ORDER = ['process', 'parent', 'function_name', 'policy_name', 'message', 'args', 'action', 'tags', 'ancestors'] as const;
-const UPROBE_ORDER = ['process', 'parent', 'path', 'symbol', 'policy_name', 'message', 'args', 'tags', 'ancestors', 'offset', 'action'] as const;
-const TRACEPOINT_ORDER = ['process', 'parent', 'subsys', 'event', 'args', 'policy_name', 'action', 'message', 'tags', 'ancestors'] as const;
+const KPROBE_ORDER = [
+  'process',
+  'parent',
+  'function_name',
+  'args',
+  'return',
+  'action',
+  'policy_name',
+  'return_action',
+  'message',
+  'tags',
+  'ancestors',
+] as const;
+const LSM_ORDER = [
+  'process',
+  'parent',
+  'function_name',
+  'policy_name',
+  'message',
+  'args',
+  'action',
+  'tags',
+  'ancestors',
+] as const;
+const UPROBE_ORDER = [
+  'process',
+  'parent',
+  'path',
+  'symbol',
+  'policy_name',
+  'message',
+  'args',
+  'tags',
+  'ancestors',
+  'offset',
+  'action',
+] as const;
+const TRACEPOINT_ORDER = [
+  'process',
+  'parent',
+  'subsys',
+  'event',
+  'args',
+  'policy_name',
+  'action',
+  'message',
+  'tags',
+  'ancestors',
+] as const;
 
 /** The Tetragon event for one hook record. */
 export function hookResponse(raw: RawHookEvent, hook: CompiledHook, ctx: HookEventContext): GetEventsResponse {
@@ -140,7 +186,8 @@ export function hookResponse(raw: RawHookEvent, hook: CompiledHook, ctx: HookEve
   const base = { node_name: ctx.nodeName, time: ctx.time };
   if (hook.eventKind === 'uprobe' && hook.attach.kind === 'uprobe') {
     // ProcessUprobe has no return field: a returned string (readline's line) is the last argument.
-    const ret = raw.retArg && kprobeArgument(raw.retArg, hook.returnArg?.type ?? 'string', hook.returnArg?.label ?? 'return');
+    const ret =
+      raw.retArg && kprobeArgument(raw.retArg, hook.returnArg?.type ?? 'string', hook.returnArg?.label ?? 'return');
     const offset = hook.attach.offsets[0];
     return {
       ...base,
@@ -153,7 +200,8 @@ export function hookResponse(raw: RawHookEvent, hook: CompiledHook, ctx: HookEve
       }),
     };
   }
-  if (hook.eventKind === 'lsm') return { ...base, process_lsm: ordered<ProcessLsm>(LSM_ORDER, { ...common, function_name: hook.target }) };
+  if (hook.eventKind === 'lsm')
+    return { ...base, process_lsm: ordered<ProcessLsm>(LSM_ORDER, { ...common, function_name: hook.target }) };
   if (hook.eventKind === 'tracepoint') {
     const [subsys, event] = hook.target.split('/');
     return { ...base, process_tracepoint: ordered<ProcessTracepoint>(TRACEPOINT_ORDER, { ...common, subsys, event }) };
@@ -163,7 +211,7 @@ export function hookResponse(raw: RawHookEvent, hook: CompiledHook, ctx: HookEve
     ...base,
     process_kprobe: ordered<ProcessKprobe>(KPROBE_ORDER, {
       ...common,
-      function_name: hook.target,
+      function_name: (raw.syscall !== undefined && hook.syscallFunctions?.[raw.syscall]) || hook.target,
       return: ret && hook.returnArg?.label ? { ...ret, label: hook.returnArg.label } : ret,
       return_action: ret ? 'KPROBE_ACTION_POST' : undefined,
     }),

@@ -1,4 +1,12 @@
-export { compilePolicy, workloadScope, type CompiledHook, type CompiledPolicy, type CompileOptions, type Mechanism, type UnsupportedHook } from './compile';
+export {
+  compilePolicy,
+  workloadScope,
+  type CompiledHook,
+  type CompiledPolicy,
+  type CompileOptions,
+  type Mechanism,
+  type UnsupportedHook,
+} from './compile';
 export { fullKernel, kernelFromProbe, type CompileKernel } from './kernel';
 export { SYSCALL_EQUIVALENTS, equivalentFor, syscallName, type Equivalent, type EquivalentGroup } from './equivalents';
 export { SYSCALLS_X86_64 } from './syscalls-x86_64';

@@ -2,6 +2,7 @@
  * What the compiler needs to know of the kernel it compiles for: which attach mechanisms and
  * enforcement helpers work (from the kernel probe), and why those that don't.
  */
+import type { NamespaceInums } from '@vigil/events';
 import type { KernelProbeReport } from '@vigil/kernel-probe';
 
 export interface CompileKernel {
@@ -23,12 +24,15 @@ export interface CompileKernel {
   whyNoOverride: string;
   /** Syscall numbers of this architecture. */
   syscalls: Readonly<Record<string, number>>;
+  /** The host's namespaces (init's), for matchNamespaces' "host_ns"; unknown: refused. */
+  hostNamespaces?: NamespaceInums;
 }
 
 /** From `vigil probe`'s report (probeKernel()). */
 export function kernelFromProbe(
   report: Pick<KernelProbeReport, 'hookStrategy' | 'capabilities'>,
   syscalls: Readonly<Record<string, number>>,
+  hostNamespaces?: NamespaceInums,
 ): CompileKernel {
   const s = report.hookStrategy;
   const fn = s.kernelFunction.available;
@@ -49,6 +53,7 @@ export function kernelFromProbe(
     whyNoFunctionHook: s.kernelFunction.why,
     whyNoOverride: s.enforcement.override.why,
     syscalls,
+    hostNamespaces,
   };
 }
 

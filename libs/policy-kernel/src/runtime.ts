@@ -86,7 +86,8 @@ export class PolicyRuntime {
   /** Compiles and loads; throws PolicyLoadError (nothing changed) when it cannot. */
   add(policy: TracingPolicy, mode?: PolicyMode): PolicyStatus {
     const name = policy.metadata.name;
-    if (this.policies.has(name)) throw new PolicyLoadError(name, ['a policy of that name is already loaded (delete it first)']);
+    if (this.policies.has(name))
+      throw new PolicyLoadError(name, ['a policy of that name is already loaded (delete it first)']);
     const compiled = compilePolicy(policy, this.opts.kernel, { firstHookId: this.nextHookId });
     if (compiled.unsupported.length > 0)
       throw new PolicyLoadError(
@@ -97,9 +98,19 @@ export class PolicyRuntime {
     if (compiled.hooks.length === 0) throw new PolicyLoadError(name, ['the policy has no hook']);
     const scope = workloadScope(policy);
     if (scope && !this.opts.workloads)
-      throw new PolicyLoadError(name, ['it is limited to workloads (namespace, podSelector or containerSelector), and this node has no workload source']);
+      throw new PolicyLoadError(name, [
+        'it is limited to workloads (namespace, podSelector or containerSelector), and this node has no workload source',
+      ]);
     this.nextHookId += compiled.hooks.length;
-    const loaded: Loaded = { policy, compiled, mode: mode ?? compiled.mode, programs: [], closedCounters: {}, scope, scopedCgroups: 0 };
+    const loaded: Loaded = {
+      policy,
+      compiled,
+      mode: mode ?? compiled.mode,
+      programs: [],
+      closedCounters: {},
+      scope,
+      scopedCgroups: 0,
+    };
     this.attach(loaded);
     this.policies.set(name, loaded);
     for (const hook of compiled.hooks) this.byHookId.set(hook.config.hookId, { loaded, hook });

@@ -12,7 +12,17 @@ import {
   type SelectorConfig,
   type SockFilterConfig,
 } from '@vigil/bpf-native';
-import type { Action, ArgFilter, FilterValue, PidFilter, Selector } from '@vigil/policy';
+import type { NamespaceInums } from '@vigil/events';
+import {
+  CAPABILITIES,
+  type Action,
+  type ArgFilter,
+  type CapabilityFilter,
+  type FilterValue,
+  type NamespaceFilter,
+  type PidFilter,
+  type Selector,
+} from '@vigil/policy';
 import { STRING_KERNEL_TYPES } from './args';
 import { Unsupported } from './unsupported';
 
@@ -21,6 +31,37 @@ export interface ActionAbility {
   override: boolean;
   whyNoOverride: string;
   sendSignal: boolean;
+}
+
+/** What the selectors need of the node itself. */
+export interface SelectorContext {
+  /** For matchNamespaces' "host_ns". */
+  hostNamespaces?: NamespaceInums;
+}
+
+function lowerFirst(s: string): string {
+  return s[0]!.toLowerCase() + s.slice(1);
+}
+
+function namespaces(entries: NamespaceFilter[], ctx: SelectorContext, where: string): SelectorConfig['namespaces'] {
+  return entries.map((e, k) => {
+    const inums = e.values.map((v) => {
+      if (v !== 'host_ns') return v;
+      const host = ctx.hostNamespaces?.[lowerFirst(e.namespace) as keyof NamespaceInums];
+      if (!host) throw new Unsupported(`${where}[${k}]: host_ns: the host's ${e.namespace} namespace is unknown here`);
+      return host;
+    });
+    return { kind: e.namespace, op: e.operator, inums };
+  });
+}
+
+function capabilities(entries: CapabilityFilter[], where: string): SelectorConfig['capabilities'] {
+  return entries.map((e, k) => {
+    if (e.isNamespaceCapability)
+      throw new Unsupported(`${where}[${k}].isNamespaceCapability is not enforced in the kernel yet`);
+    const mask = e.values.reduce((m, c) => m | (1n << BigInt(CAPABILITIES.indexOf(c))), 0n);
+    return { set: e.type, op: e.operator, mask };
+  });
 }
 
 const INT_OPS = new Set(['Equal', 'NotEqual', 'GT', 'LT', 'Mask', 'InMap', 'NotInMap']);
@@ -66,7 +107,8 @@ function sockFilter(f: ArgFilter, pos: number, where: string): SockFilterConfig 
   const op = SOCK_OPS[f.operator]!;
   const values = f.values.map((v) => {
     if (op === 'Addr4' || op === 'NotAddr4') {
-      if (v.kind !== 'cidr' || v.family !== 4) throw new Unsupported(`${where}: ${describe(v)}: only IPv4 addresses are matched yet`);
+      if (v.kind !== 'cidr' || v.family !== 4)
+        throw new Unsupported(`${where}: ${describe(v)}: only IPv4 addresses are matched yet`);
       return ipv4Value(v.address, v.prefixLength);
     }
     if (v.kind !== 'int') throw new Unsupported(`${where}: ${describe(v)} is not a number`);
@@ -78,18 +120,21 @@ function sockFilter(f: ArgFilter, pos: number, where: string): SockFilterConfig 
 
 function filter(f: ArgFilter, args: HookArgConfig[], where: string): FilterConfig {
   const pos = f.argPosition;
-  if (pos === undefined || pos >= args.length) throw new Unsupported(`${where}: index ${f.index} names no declared argument`);
+  if (pos === undefined || pos >= args.length)
+    throw new Unsupported(`${where}: index ${f.index} names no declared argument`);
   const type = args[pos]!.type;
   if (type === 'sockaddr' && SOCK_OPS[f.operator]) return sockFilter(f, pos, where);
   if (STRING_KERNEL_TYPES.has(type)) {
-    if (!STRING_OPS.has(f.operator)) throw new Unsupported(`${where}: operator ${f.operator} on a ${type} argument is not supported yet`);
+    if (!STRING_OPS.has(f.operator))
+      throw new Unsupported(`${where}: operator ${f.operator} on a ${type} argument is not supported yet`);
     const strings = f.values.map((v) => {
       if (v.kind !== 'string') throw new Unsupported(`${where}: ${describe(v)} is not a string`);
       return Buffer.from(v.value);
     });
     return { arg: pos, op: f.operator as never, strings };
   }
-  if (!INT_OPS.has(f.operator)) throw new Unsupported(`${where}: operator ${f.operator} on a ${type} argument is not supported yet`);
+  if (!INT_OPS.has(f.operator))
+    throw new Unsupported(`${where}: operator ${f.operator} on a ${type} argument is not supported yet`);
   return { arg: pos, op: f.operator as IntFilterConfig['op'], values: intValues(f) };
 }
 
@@ -112,10 +157,14 @@ function action(a: Action, can: ActionAbility, where: string): ActionConfig {
       return { kind: 'NoPost' };
     case 'Sigkill':
     case 'Signal':
-      if (!can.sendSignal) throw new Unsupported(`${where}: ${a.action} needs bpf_send_signal, which this kernel lacks`);
+      if (!can.sendSignal)
+        throw new Unsupported(`${where}: ${a.action} needs bpf_send_signal, which this kernel lacks`);
       return a.action === 'Sigkill' ? { kind: 'Sigkill' } : { kind: 'Signal', arg: a.argSig };
     case 'Override':
-      if (!can.override) throw new Unsupported(`${where}: Override needs fmod_ret, BPF LSM or bpf_override_return on this hook: ${can.whyNoOverride}`);
+      if (!can.override)
+        throw new Unsupported(
+          `${where}: Override needs fmod_ret, BPF LSM or bpf_override_return on this hook: ${can.whyNoOverride}`,
+        );
       if (a.argError === undefined) throw new Unsupported(`${where}: Override without argError`);
       return { kind: 'Override', arg: a.argError };
     default:
@@ -127,9 +176,7 @@ function action(a: Action, can: ActionAbility, where: string): ActionConfig {
 const NOT_YET: Array<keyof Selector> = [
   'matchData',
   'matchParentBinaries',
-  'matchNamespaces',
   'matchNamespaceChanges',
-  'matchCapabilities',
   'matchCapabilityChanges',
   'matchCmdArgs',
   'matchStates',
@@ -166,6 +213,7 @@ export function compileSelectors(
   args: HookArgConfig[],
   can: ActionAbility,
   where: string,
+  ctx: SelectorContext = {},
 ): CompiledSelectors {
   const warnings: string[] = [];
   let overrides = false;
@@ -173,20 +221,28 @@ export function compileSelectors(
     const at = `${where}.selectors[${i}]`;
     for (const k of NOT_YET) {
       const v = s[k];
-      if (Array.isArray(v) ? v.length > 0 : v !== undefined) throw new Unsupported(`${at}.${k} is not enforced in the kernel yet`);
+      if (Array.isArray(v) ? v.length > 0 : v !== undefined)
+        throw new Unsupported(`${at}.${k} is not enforced in the kernel yet`);
     }
-    if (s.matchCEL || s.matchWorkloads) throw new Unsupported(`${at}: matchCEL/matchWorkloads are not enforced in the kernel yet`);
+    if (s.matchCEL || s.matchWorkloads)
+      throw new Unsupported(`${at}: matchCEL/matchWorkloads are not enforced in the kernel yet`);
 
     if (s.matchBinaries.length > 1)
-      throw new Unsupported(`${at}.matchBinaries: one entry per selector is supported, ${s.matchBinaries.length} given`);
+      throw new Unsupported(
+        `${at}.matchBinaries: one entry per selector is supported, ${s.matchBinaries.length} given`,
+      );
     const pids = combinePids(s.matchPIDs, `${at}.matchPIDs`);
     const bins = s.matchBinaries[0];
-    if (pids?.followForks) warnings.push(`${at}.matchPIDs.followForks: children of the listed pids are not matched yet`);
-    if (bins?.followChildren) throw new Unsupported(`${at}.matchBinaries.followChildren is not enforced in the kernel yet`);
+    if (pids?.followForks)
+      warnings.push(`${at}.matchPIDs.followForks: children of the listed pids are not matched yet`);
+    if (bins?.followChildren)
+      throw new Unsupported(`${at}.matchBinaries.followChildren is not enforced in the kernel yet`);
     const actions = s.matchActions.map((a, k) => action(a, can, `${at}.matchActions[${k}]`));
     overrides ||= actions.some((a) => a.kind === 'Override');
     return {
       pids: pids && { op: pids.operator, values: pids.values, namespacePid: pids.isNamespacePID },
+      namespaces: namespaces(s.matchNamespaces, ctx, `${at}.matchNamespaces`),
+      capabilities: capabilities(s.matchCapabilities, `${at}.matchCapabilities`),
       binaries: bins && { op: bins.operator, paths: bins.values },
       args: s.matchArgs.map((f, k) => filter(f, args, `${at}.matchArgs[${k}]`)),
       returnArgs: s.matchReturnArgs.map((f, k) => retFilter(f, `${at}.matchReturnArgs[${k}]`)),

@@ -30,7 +30,8 @@ export interface CgroupIdentity {
   runtime?: 'containerd' | 'crio' | 'docker' | 'podman';
 }
 
-const POD = /(?:^|[/_-])pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})(?:\.slice)?(?:\/|$)/;
+const POD =
+  /(?:^|[/_-])pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})(?:\.slice)?(?:\/|$)/;
 const CONTAINER: Array<[RegExp, CgroupIdentity['runtime']]> = [
   [/cri-containerd-([0-9a-f]{64})\.scope$/, 'containerd'],
   [/crio-([0-9a-f]{64})\.scope$/, 'crio'],
@@ -79,7 +80,8 @@ export function readWorkloadFile(file: string): PodInfo[] {
   return pods.map((p: Record<string, unknown>, i): PodInfo => {
     const at = `pods[${i}]`;
     for (const k of ['uid', 'namespace', 'name'])
-      if (typeof p[k] !== 'string' || p[k] === '') throw new WorkloadFileError(file, `${at}.${k} must be a non-empty string`);
+      if (typeof p[k] !== 'string' || p[k] === '')
+        throw new WorkloadFileError(file, `${at}.${k} must be a non-empty string`);
     const labels = (p['labels'] ?? {}) as Record<string, unknown>;
     if (typeof labels !== 'object' || Object.values(labels).some((v) => typeof v !== 'string'))
       throw new WorkloadFileError(file, `${at}.labels must map strings to strings`);

@@ -4,7 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { parsePolicy, type TracingPolicy } from '@vigil/policy';
 import { compilePolicy, fullKernel, SYSCALLS_X86_64, type CompileKernel } from '../src/index';
 
-const EXAMPLE = fs.readFileSync(path.resolve(__dirname, '../../../services/collector/test/kernel/fixtures/file-monitoring-filtered.yaml'), 'utf8');
+const EXAMPLE = fs.readFileSync(
+  path.resolve(__dirname, '../../policy/test/fixtures/file-monitoring-filtered.yaml'),
+  'utf8',
+);
 
 /** This CI host: tracepoints and send_signal, no kprobes, no trampolines, no LSM. */
 const HOST: CompileKernel = {
@@ -36,12 +39,17 @@ spec:
 ${body}`);
 
 describe('compilePolicy', () => {
-  it('the users\' example on a kernel with kprobes: one kprobe + kretprobe on security_file_permission', () => {
+  it("the users' example on a kernel with kprobes: one kprobe + kretprobe on security_file_permission", () => {
     const c = compilePolicy(policy(EXAMPLE), FULL, { firstHookId: 10 });
     expect(c.unsupported).toEqual([]);
     expect(c.hooks).toHaveLength(1);
     const h = c.hooks[0]!;
-    expect(h).toMatchObject({ source: 'spec.kprobes[0]', target: 'security_file_permission', mechanism: 'kprobe', eventKind: 'kprobe' });
+    expect(h).toMatchObject({
+      source: 'spec.kprobes[0]',
+      target: 'security_file_permission',
+      mechanism: 'kprobe',
+      eventKind: 'kprobe',
+    });
     expect(h.attach).toEqual({ kind: 'kprobe', func: 'security_file_permission' });
     expect(h.config).toEqual({
       hookId: 10,
@@ -55,6 +63,8 @@ describe('compilePolicy', () => {
       selectors: [
         {
           pids: undefined,
+          namespaces: [],
+          capabilities: [],
           binaries: { op: 'In', paths: ['/usr/bin/cat', '/usr/bin/tail', '/usr/bin/bash'] },
           args: [],
           returnArgs: [],
@@ -71,17 +81,30 @@ describe('compilePolicy', () => {
     expect(c.hooks.map((h) => h.config.hookId)).toEqual([1, 2, 3]);
     const reads = c.hooks[0]!;
     expect(reads.config.args[0]).toMatchObject({ type: 'fd', src: 0 });
-    expect(reads.attach.kind === 'syscalls' && reads.attach.syscalls[0]).toEqual({ name: 'read', nr: 0, args: [0, { const: 4n }] });
+    expect(reads.attach.kind === 'syscalls' && reads.attach.syscalls[0]).toEqual({
+      name: 'read',
+      nr: 0,
+      args: [0, { const: 4n }],
+    });
     const sendfile = c.hooks[1]!;
-    expect(sendfile.attach.kind === 'syscalls' && sendfile.attach.syscalls[0]).toEqual({ name: 'sendfile64', nr: 40, args: [1, { const: 4n }] });
+    expect(sendfile.attach.kind === 'syscalls' && sendfile.attach.syscalls[0]).toEqual({
+      name: 'sendfile64',
+      nr: 40,
+      args: [1, { const: 4n }],
+    });
     const writes = c.hooks[2]!;
-    expect(writes.attach.kind === 'syscalls' && writes.attach.syscalls.map((s) => s.args[1])).toEqual(Array(5).fill({ const: 2n }));
+    expect(writes.attach.kind === 'syscalls' && writes.attach.syscalls.map((s) => s.args[1])).toEqual(
+      Array(5).fill({ const: 2n }),
+    );
     // Events still say what the policy said: a file argument, an int.
-    expect(reads.args).toEqual([{ type: 'file', label: undefined }, { type: 'int', label: undefined }]);
+    expect(reads.args).toEqual([
+      { type: 'file', label: undefined },
+      { type: 'int', label: undefined },
+    ]);
     expect(reads.how).toMatch(/^syscall equivalents of security_file_permission: read, readv/);
   });
 
-  it('Override: fmod_ret where trampolines work, refused with the kernel\'s reason where not', () => {
+  it("Override: fmod_ret where trampolines work, refused with the kernel's reason where not", () => {
     const p = kprobe(`  - call: security_file_open
     syscall: false
     args: [{ index: 0, type: file }]
@@ -89,13 +112,22 @@ describe('compilePolicy', () => {
     - matchArgs: [{ index: 0, operator: Prefix, values: [/etc/shadow] }]
       matchActions: [{ action: Override, argError: -1 }]`);
     const full = compilePolicy(p, FULL, { firstHookId: 1 });
-    expect(full.hooks[0]).toMatchObject({ mechanism: 'fmod_ret', attach: { kind: 'fmod_ret', func: 'security_file_open' } });
-    expect(full.hooks[0]!.config.selectors[0]!.args).toEqual([{ arg: 0, op: 'Prefix', strings: [Buffer.from('/etc/shadow')] }]);
+    expect(full.hooks[0]).toMatchObject({
+      mechanism: 'fmod_ret',
+      attach: { kind: 'fmod_ret', func: 'security_file_open' },
+    });
+    expect(full.hooks[0]!.config.selectors[0]!.args).toEqual([
+      { arg: 0, op: 'Prefix', strings: [Buffer.from('/etc/shadow')] },
+    ]);
     expect(full.hooks[0]!.config.selectors[0]!.actions).toEqual([{ kind: 'Override', arg: -1 }]);
     const host = compilePolicy(p, HOST, { firstHookId: 1 });
     expect(host.hooks).toEqual([]);
     expect(host.unsupported).toEqual([
-      { source: 'spec.kprobes[0]', target: 'security_file_open', reason: expect.stringMatching(/Override on security_file_open needs fmod_ret .*: fmod_ret: EPERM at load/) },
+      {
+        source: 'spec.kprobes[0]',
+        target: 'security_file_open',
+        reason: expect.stringMatching(/Override on security_file_open needs fmod_ret .*: fmod_ret: EPERM at load/),
+      },
     ]);
   });
 
@@ -119,7 +151,11 @@ spec:
   lsmhooks:
   - hook: file_open
     args: [{ index: 0, type: file }]`);
-    expect(compilePolicy(p, FULL, { firstHookId: 1 }).hooks[0]).toMatchObject({ mechanism: 'lsm', eventKind: 'lsm', attach: { kind: 'lsm', hook: 'file_open' } });
+    expect(compilePolicy(p, FULL, { firstHookId: 1 }).hooks[0]).toMatchObject({
+      mechanism: 'lsm',
+      eventKind: 'lsm',
+      attach: { kind: 'lsm', hook: 'file_open' },
+    });
     const host = compilePolicy(p, HOST, { firstHookId: 1 }).hooks;
     expect(host.map((h) => h.mechanism)).toEqual(['syscalls', 'syscalls']);
     expect(host[1]!.config.args[0]).toMatchObject({ type: 'string', user: true });
@@ -131,27 +167,68 @@ spec:
     - matchPIDs:
       - { operator: NotIn, isNamespacePID: true, values: [1] }
       - { operator: NotIn, isNamespacePID: true, values: [0, 7] }`);
-    expect(compilePolicy(p, FULL, { firstHookId: 1 }).hooks[0]!.config.selectors[0]!.pids).toEqual({ op: 'NotIn', values: [0, 1, 7], namespacePid: true });
+    expect(compilePolicy(p, FULL, { firstHookId: 1 }).hooks[0]!.config.selectors[0]!.pids).toEqual({
+      op: 'NotIn',
+      values: [0, 1, 7],
+      namespacePid: true,
+    });
     const q = kprobe(`  - call: sys_dup
     selectors:
     - matchPIDs:
       - { operator: In, values: [1, 2, 3] }
       - { operator: In, values: [2, 3, 4] }
       - { operator: NotIn, values: [3] }`);
-    expect(compilePolicy(q, FULL, { firstHookId: 1 }).hooks[0]!.config.selectors[0]!.pids).toEqual({ op: 'In', values: [2], namespacePid: false });
+    expect(compilePolicy(q, FULL, { firstHookId: 1 }).hooks[0]!.config.selectors[0]!.pids).toEqual({
+      op: 'In',
+      values: [2],
+      namespacePid: false,
+    });
   });
 
   it('refuses what it cannot enforce, naming the field, instead of matching more than the policy says', () => {
     const p = kprobe(`  - call: sys_dup
     selectors:
-    - matchNamespaces: [{ namespace: Pid, operator: In, values: [host_ns] }]
+    - matchNamespaceChanges: [{ operator: In, values: [Mnt] }]
       matchActions: [{ action: Sigkill }]`);
     const c = compilePolicy(p, FULL, { firstHookId: 1 });
     expect(c.hooks).toEqual([]);
-    expect(c.unsupported[0]!.reason).toBe('spec.kprobes[0].selectors[0].matchNamespaces is not enforced in the kernel yet');
+    expect(c.unsupported[0]!.reason).toBe(
+      'spec.kprobes[0].selectors[0].matchNamespaceChanges is not enforced in the kernel yet',
+    );
   });
 
-  it('a hook that cannot attach anywhere here says why (the probe\'s reasons)', () => {
+  it('matchNamespaces resolves host_ns from the node; matchCapabilities becomes a mask', () => {
+    const p = kprobe(`  - call: sys_dup
+    selectors:
+    - matchNamespaces:
+      - { namespace: Pid, operator: NotIn, values: [host_ns] }
+      - { namespace: Mnt, operator: In, values: [4026531841, host_ns] }
+      matchCapabilities:
+      - { type: Permitted, operator: In, values: [CAP_SYS_ADMIN, CAP_NET_RAW] }`);
+    const ns = {
+      uts: 1,
+      ipc: 2,
+      mnt: 3,
+      pid: 4,
+      pidForChildren: 5,
+      net: 6,
+      time: 7,
+      timeForChildren: 8,
+      cgroup: 9,
+      user: 10,
+    };
+    const sel = compilePolicy(p, { ...FULL, hostNamespaces: ns }, { firstHookId: 1 }).hooks[0]!.config.selectors[0]!;
+    expect(sel.namespaces).toEqual([
+      { kind: 'Pid', op: 'NotIn', inums: [4] },
+      { kind: 'Mnt', op: 'In', inums: [4026531841, 3] },
+    ]);
+    expect(sel.capabilities).toEqual([{ set: 'Permitted', op: 'In', mask: (1n << 21n) | (1n << 13n) }]);
+    expect(compilePolicy(p, FULL, { firstHookId: 1 }).unsupported[0]!.reason).toBe(
+      "spec.kprobes[0].selectors[0].matchNamespaces[0]: host_ns: the host's Pid namespace is unknown here",
+    );
+  });
+
+  it("a hook that cannot attach anywhere here says why (the probe's reasons)", () => {
     const c = compilePolicy(kprobe('  - call: tcp_set_state\n    syscall: false'), HOST, { firstHookId: 1 });
     expect(c.unsupported[0]!.reason).toBe(
       'tcp_set_state cannot be hooked here (kprobe: ENOENT at attach (CONFIG_KPROBES not set); fentry: EPERM at load) and has no syscall equivalent',
@@ -176,6 +253,48 @@ spec:
     ]);
     expect(c.hooks[0]!.config.args[0]).toMatchObject({ type: 'string', user: true });
     expect(c.hooks[0]!.config.ret).toEqual({ type: 'string', post: true, user: true });
-    expect(compilePolicy(p, { ...HOST, uprobe: false }, { firstHookId: 1 }).unsupported[0]!.reason).toBe('uprobes do not attach on this kernel');
+    expect(compilePolicy(p, { ...HOST, uprobe: false }, { firstHookId: 1 }).unsupported[0]!.reason).toBe(
+      'uprobes do not attach on this kernel',
+    );
+  });
+
+  it('call "list:NAME": syscall lists become one hook on all their tracepoints; kernel-function lists one kprobe each', () => {
+    const p = policy(`apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata: { name: lists }
+spec:
+  lists:
+  - { name: dups, type: syscalls, values: [sys_dup, sys_dup2, __ia32_sys_dup] }
+  - { name: funcs, values: [security_file_open, security_inode_mkdir] }
+  - { name: all, type: generated_syscalls }
+  kprobes:
+  - call: list:dups
+  - call: list:funcs
+    syscall: false
+  - call: list:all`);
+    const host = compilePolicy(p, HOST, { firstHookId: 1 });
+    expect(host.hooks[0]!.attach).toEqual({
+      kind: 'syscalls',
+      syscalls: [
+        { name: 'dup', nr: 32, args: [0, 1, 2, 3, 4, 5] },
+        { name: 'dup2', nr: 33, args: [0, 1, 2, 3, 4, 5] },
+      ],
+    });
+    expect(host.hooks[0]!.syscallFunctions).toEqual({ 32: '__x64_sys_dup', 33: '__x64_sys_dup2' });
+    expect(host.unsupported).toEqual([
+      {
+        source: 'spec.kprobes[1]',
+        target: 'list:funcs',
+        reason: expect.stringMatching(/^list funcs: its kernel functions need kprobes: kprobe: ENOENT/),
+      },
+    ]);
+    expect(host.hooks[1]!.attach.kind === 'syscalls' && host.hooks[1]!.attach.syscalls.length).toBe(
+      Object.keys(SYSCALLS_X86_64).length,
+    );
+    const full = compilePolicy(p, FULL, { firstHookId: 1 });
+    expect(full.hooks.filter((h) => h.source === 'spec.kprobes[1]').map((h) => [h.target, h.attach])).toEqual([
+      ['security_file_open', { kind: 'kprobe', func: 'security_file_open' }],
+      ['security_inode_mkdir', { kind: 'kprobe', func: 'security_inode_mkdir' }],
+    ]);
   });
 });

@@ -7,11 +7,14 @@ export const EXAMPLES_DIR =
 
 /** Every YAML file under the examples folder, relative paths, sorted. Throws when the folder is missing. */
 export function exampleFiles(dir = EXAMPLES_DIR): string[] {
-  if (!fs.existsSync(dir)) throw new Error(`Tetragon example policies not found at ${dir} (set VIGIL_TETRAGON_POLICIES)`);
+  if (!fs.existsSync(dir))
+    throw new Error(`Tetragon example policies not found at ${dir} (set VIGIL_TETRAGON_POLICIES)`);
   const walk = (d: string): string[] =>
     fs
       .readdirSync(d, { withFileTypes: true })
-      .flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : /\.ya?ml$/.test(e.name) ? [path.join(d, e.name)] : []));
+      .flatMap((e) =>
+        e.isDirectory() ? walk(path.join(d, e.name)) : /\.ya?ml$/.test(e.name) ? [path.join(d, e.name)] : [],
+      );
   return walk(dir)
     .map((f) => path.relative(dir, f))
     .sort();

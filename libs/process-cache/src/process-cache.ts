@@ -256,7 +256,13 @@ export class ProcessCache {
       return { process: makeProcess({ ...process, tid: raw.tid }), nodeName: this.ctx.nodeName, time };
     }
     const { parent, ancestors } = this.lineage(entry);
-    return { process: makeProcess({ ...entry.process, tid: raw.tid }), parent, ancestors, nodeName: this.ctx.nodeName, time };
+    return {
+      process: makeProcess({ ...entry.process, tid: raw.tid }),
+      parent,
+      ancestors,
+      nodeName: this.ctx.nodeName,
+      time,
+    };
   }
 
   private onExec(raw: RawExecEvent): GetEventsResponse | undefined {

@@ -102,7 +102,7 @@ export class ProcessPipelineProvider implements OnApplicationBootstrap, OnApplic
     this.pipeline.start();
     if (report) {
       const policies = new PolicyRuntime({
-        kernel: kernelFromProbe(report, SYSCALLS_X86_64),
+        kernel: kernelFromProbe(report, SYSCALLS_X86_64, hostNamespaces()),
         shared: this.pipeline.sharedMaps(),
         workloads: this.workloads,
       });
@@ -129,7 +129,10 @@ export class ProcessPipelineProvider implements OnApplicationBootstrap, OnApplic
     if (!this.policyDir || !this.policies) return;
     let files: string[];
     try {
-      files = fs.readdirSync(this.policyDir).filter((f) => /\.ya?ml$/.test(f)).sort();
+      files = fs
+        .readdirSync(this.policyDir)
+        .filter((f) => /\.ya?ml$/.test(f))
+        .sort();
     } catch (err) {
       this.logger.error(`policy directory ${this.policyDir}: ${(err as Error).message}`);
       return;

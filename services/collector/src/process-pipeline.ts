@@ -1,4 +1,10 @@
-import type { HookSharedMaps, ProcessEventSourceStats, RawExecEvent, RawHookEvent, RawProcessEvent } from '@vigil/bpf-native';
+import type {
+  HookSharedMaps,
+  ProcessEventSourceStats,
+  RawExecEvent,
+  RawHookEvent,
+  RawProcessEvent,
+} from '@vigil/bpf-native';
 import { Topic, type BusMessage, type EventBus } from '@vigil/bus';
 import type { GetEventsResponse, JsonExportStats } from '@vigil/events';
 import { hookResponse, type CompiledHook } from '@vigil/policy-kernel';

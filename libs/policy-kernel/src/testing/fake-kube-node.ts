@@ -28,14 +28,25 @@ export class FakeKubeNode {
   private readonly dirs: string[] = [];
 
   /** A pod with one container; returns the container's cgroup directory. */
-  addPod(namespace: string, name: string, labels: Record<string, string> = {}, containerName = 'main'): { pod: PodInfo; cgroup: string } {
+  addPod(
+    namespace: string,
+    name: string,
+    labels: Record<string, string> = {},
+    containerName = 'main',
+  ): { pod: PodInfo; cgroup: string } {
     const uid = randomUUID();
     const id = randomBytes(32).toString('hex');
     const podDir = path.join(this.base, 'kubepods.slice', `kubepods-pod${uid.replace(/-/g, '_')}.slice`);
     const cgroup = path.join(podDir, `cri-containerd-${id}.scope`);
     fs.mkdirSync(cgroup, { recursive: true });
     this.dirs.push(cgroup, podDir);
-    const pod: PodInfo = { uid, namespace, name, labels, containers: [{ id, name: containerName, image: 'example.com/app:1' }] };
+    const pod: PodInfo = {
+      uid,
+      namespace,
+      name,
+      labels,
+      containers: [{ id, name: containerName, image: 'example.com/app:1' }],
+    };
     this.pods.push(pod);
     return { pod, cgroup };
   }
@@ -55,7 +66,9 @@ export class FakeKubeNode {
 
   /** Removes the cgroups (empty by then: every test process has exited). */
   remove(): void {
-    const all = [...new Set([...this.dirs, ...this.dirs.map((d) => path.dirname(d))])].sort((a, b) => b.length - a.length);
+    const all = [...new Set([...this.dirs, ...this.dirs.map((d) => path.dirname(d))])].sort(
+      (a, b) => b.length - a.length,
+    );
     for (const d of [...all, path.join(this.base, 'kubepods.slice'), this.base]) {
       try {
         fs.rmdirSync(d);

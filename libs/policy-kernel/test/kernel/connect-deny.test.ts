@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeKernel } from '@vigil/kernel-probe';
+import { hostNamespaces } from '@vigil/process-cache';
 import { parsePolicy } from '@vigil/policy';
 import { kernelFromProbe, PolicyRuntime, SYSCALLS_X86_64 } from '../../src/index';
 
@@ -34,7 +35,7 @@ describe.skipIf(skip !== undefined)('connect-deny policy (real kernel)', () => {
       servers.push(s);
       ports.push((s.address() as net.AddressInfo).port);
     }
-    runtime = new PolicyRuntime({ kernel: kernelFromProbe(await probeKernel(), SYSCALLS_X86_64) });
+    runtime = new PolicyRuntime({ kernel: kernelFromProbe(await probeKernel(), SYSCALLS_X86_64, hostNamespaces()) });
   }, 60_000);
   afterAll(() => {
     runtime?.close();

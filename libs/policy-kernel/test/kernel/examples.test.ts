@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { probeKernel } from '@vigil/kernel-probe';
+import { hostNamespaces } from '@vigil/process-cache';
 import { parsePolicyFile } from '@vigil/policy';
 import { kernelFromProbe, PolicyLoadError, PolicyRuntime, SYSCALLS_X86_64 } from '../../src/index';
 import { EXAMPLES_DIR, exampleFiles } from '../examples-dir';
@@ -36,7 +37,7 @@ export interface SupportRow {
 describe.skipIf(skip !== undefined)('Tetragon example policies on this kernel', () => {
   it('each loads, or is refused with a reason, and the loaded set is empty after', async () => {
     const report = await probeKernel();
-    const runtime = new PolicyRuntime({ kernel: kernelFromProbe(report, SYSCALLS_X86_64) });
+    const runtime = new PolicyRuntime({ kernel: kernelFromProbe(report, SYSCALLS_X86_64, hostNamespaces()) });
     const rows: SupportRow[] = [];
     for (const file of exampleFiles()) {
       const parsed = parsePolicyFile(path.join(EXAMPLES_DIR, file));

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { probeKernel } from '@vigil/kernel-probe';
+import { hostNamespaces } from '@vigil/process-cache';
 import { parsePolicy } from '@vigil/policy';
 import { mutants } from '@vigil/policy/dist/testing/mutants';
 import { kernelFromProbe, PolicyLoadError, PolicyRuntime, SYSCALLS_X86_64 } from '../../src/index';
@@ -25,7 +26,7 @@ const TOTAL = 1_000;
 describe.skipIf(skip !== undefined)('hostile policies against the loader', () => {
   it(`${TOTAL} mutants: no crash, precise refusals, the loaded set unchanged`, async () => {
     const runtime = new PolicyRuntime({
-      kernel: kernelFromProbe(await probeKernel(), SYSCALLS_X86_64),
+      kernel: kernelFromProbe(await probeKernel(), SYSCALLS_X86_64, hostNamespaces()),
       workloads: { pods: () => [], cgroups: () => [] },
     });
     const anchor = parsePolicy(fs.readFileSync(path.join(EXAMPLES_DIR, 'write.yaml'), 'utf8'));
@@ -47,7 +48,8 @@ describe.skipIf(skip !== undefined)('hostile policies against the loader', () =>
           counts.loaded++;
           runtime.delete(status.name);
         } catch (err) {
-          if (!(err instanceof PolicyLoadError)) throw new Error(`mutant ${m.index} (${m.applied.join('+')}): ${String(err)}`);
+          if (!(err instanceof PolicyLoadError))
+            throw new Error(`mutant ${m.index} (${m.applied.join('+')}): ${String(err)}`);
           expect(err.reasons.length).toBeGreaterThan(0);
           expect(err.reasons.every((r) => r.length > 0)).toBe(true);
           if (err.reasons[0]!.includes('already loaded')) counts.duplicateName++;

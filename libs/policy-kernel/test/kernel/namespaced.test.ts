@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeKernel } from '@vigil/kernel-probe';
+import { hostNamespaces } from '@vigil/process-cache';
 import { parsePolicy } from '@vigil/policy';
 import { kernelFromProbe, PolicyRuntime, readWorkloadFile, scanPodCgroups, SYSCALLS_X86_64 } from '../../src/index';
 import { cgroup2Root, FakeKubeNode } from '../../src/testing/fake-kube-node';
@@ -30,7 +31,7 @@ describe.skipIf(skip !== undefined)('workload-scoped policies (real kernel)', ()
     fs.copyFileSync('/usr/bin/cat', myCat);
     fs.chmodSync(myCat, 0o755);
     runtime = new PolicyRuntime({
-      kernel: kernelFromProbe(await probeKernel(), SYSCALLS_X86_64),
+      kernel: kernelFromProbe(await probeKernel(), SYSCALLS_X86_64, hostNamespaces()),
       workloads: { pods: () => readWorkloadFile(workloadFile), cgroups: () => scanPodCgroups(cgroup2Root()) },
     });
   }, 60_000);
@@ -58,7 +59,7 @@ ${extra}  kprobes:
     return r.policy;
   };
 
-  it('a namespaced policy acts only in its namespace\'s pods, and follows pods that come later', () => {
+  it("a namespaced policy acts only in its namespace's pods, and follows pods that come later", () => {
     const a = node.addPod('team-a', 'web');
     const b = node.addPod('team-b', 'web');
     workloadFile = node.writeWorkloadFile();
@@ -67,7 +68,9 @@ ${extra}  kprobes:
     try {
       expect(FakeKubeNode.runIn(a.cgroup, [myCat, secret]).signal).toBe('SIGKILL');
       expect(FakeKubeNode.runIn(b.cgroup, [myCat, secret]).stdout).toBe('the secret content\n');
-      expect(FakeKubeNode.runIn(path.dirname(path.dirname(a.cgroup)), [myCat, secret]).stdout).toBe('the secret content\n');
+      expect(FakeKubeNode.runIn(path.dirname(path.dirname(a.cgroup)), [myCat, secret]).stdout).toBe(
+        'the secret content\n',
+      );
 
       // A second team-a pod appears: covered after the next refresh.
       const a2 = node.addPod('team-a', 'worker');
@@ -86,7 +89,12 @@ ${extra}  kprobes:
     const ui = node.addPod('team-c', 'ui', { app: 'ui' }, 'server');
     const sidecar = node.addPod('team-c', 'api-2', { app: 'api' }, 'sidecar');
     workloadFile = node.writeWorkloadFile();
-    runtime.add(policy('TracingPolicy', '  podSelector:\n    matchLabels: { app: api }\n  containerSelector:\n    matchExpressions: [{ key: name, operator: In, values: [server] }]\n'));
+    runtime.add(
+      policy(
+        'TracingPolicy',
+        '  podSelector:\n    matchLabels: { app: api }\n  containerSelector:\n    matchExpressions: [{ key: name, operator: In, values: [server] }]\n',
+      ),
+    );
     try {
       expect(FakeKubeNode.runIn(api.cgroup, [myCat, secret]).signal).toBe('SIGKILL');
       expect(FakeKubeNode.runIn(ui.cgroup, [myCat, secret]).status).toBe(0); // other labels
@@ -98,7 +106,7 @@ ${extra}  kprobes:
   });
 
   it('refuses a scoped policy when the node has no workload source', async () => {
-    const bare = new PolicyRuntime({ kernel: kernelFromProbe(await probeKernel(), SYSCALLS_X86_64) });
+    const bare = new PolicyRuntime({ kernel: kernelFromProbe(await probeKernel(), SYSCALLS_X86_64, hostNamespaces()) });
     expect(() => bare.add(policy('TracingPolicyNamespaced', ''))).toThrow(/no workload source/);
     expect(bare.list()).toEqual([]);
   });

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcessEventSource, type RawHookEvent } from '@vigil/bpf-native';
 import { probeKernel } from '@vigil/kernel-probe';
+import { hostNamespaces } from '@vigil/process-cache';
 import { parsePolicy } from '@vigil/policy';
 import { kernelFromProbe, PolicyRuntime, SYSCALLS_X86_64 } from '../../src/index';
 
@@ -25,11 +26,25 @@ const catA = path.join(dir, 'cat-a');
 const catB = path.join(dir, 'other-b');
 
 type Run = () => SpawnSyncReturns<string>;
-const cat = (bin: string, file: string): Run => () => spawnSync(bin, [file], { encoding: 'utf8' });
+const cat =
+  (bin: string, file: string): Run =>
+  () =>
+    spawnSync(bin, [file], { encoding: 'utf8' });
 /** openat(..., O_WRONLY|O_CREAT|O_TRUNC) from a shell redirection. */
-const write = (file: string): Run => () => spawnSync('/bin/sh', ['-c', `: > ${file}`], { encoding: 'utf8' });
+const write =
+  (file: string): Run =>
+  () =>
+    spawnSync('/bin/sh', ['-c', `: > ${file}`], { encoding: 'utf8' });
+/** The same cat as an unprivileged user: no capabilities. */
+const catAsNobody =
+  (file: string): Run =>
+  () =>
+    spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', catA, file], { encoding: 'utf8' });
 /** The same cat, as pid 1 of a new pid namespace. */
-const catInPidNs = (file: string): Run => () => spawnSync('unshare', ['--fork', '--pid', catA, file], { encoding: 'utf8' });
+const catInPidNs =
+  (file: string): Run =>
+  () =>
+    spawnSync('unshare', ['--fork', '--pid', catA, file], { encoding: 'utf8' });
 
 const O_WRONLY = 1;
 const O_CREAT = 0o100;
@@ -69,42 +84,211 @@ const files = `{ index: 1, operator: Prefix, values: ["${dir}/"] }`;
 
 const CASES: Case[] = [
   // matchArgs on a string argument
-  { name: 'equal', yaml: openatPolicy('equal', `matchArgs: [{ index: 1, operator: Equal, values: ["${fileA}"] }]`), negative: cat(catA, fileB), positive: cat(catA, fileA) },
-  { name: 'not-equal', yaml: openatPolicy('not-equal', `matchArgs: [${files}, { index: 1, operator: NotEqual, values: ["${fileA}"] }]`), negative: cat(catA, fileA), positive: cat(catA, fileB) },
-  { name: 'prefix', yaml: openatPolicy('prefix', `matchArgs: [{ index: 1, operator: Prefix, values: ["${dir}/al"] }]`), negative: cat(catA, fileB), positive: cat(catA, fileA) },
-  { name: 'not-prefix', yaml: openatPolicy('not-prefix', `matchArgs: [${files}, { index: 1, operator: NotPrefix, values: ["${dir}/al"] }]`), negative: cat(catA, fileA), positive: cat(catA, fileB) },
-  { name: 'postfix', yaml: openatPolicy('postfix', `matchArgs: [{ index: 1, operator: Postfix, values: [".log"] }]`), negative: cat(catA, fileA), positive: cat(catA, fileB) },
-  { name: 'not-postfix', yaml: openatPolicy('not-postfix', `matchArgs: [${files}, { index: 1, operator: NotPostfix, values: [".log"] }]`), negative: cat(catA, fileB), positive: cat(catA, fileA) },
+  {
+    name: 'equal',
+    yaml: openatPolicy('equal', `matchArgs: [{ index: 1, operator: Equal, values: ["${fileA}"] }]`),
+    negative: cat(catA, fileB),
+    positive: cat(catA, fileA),
+  },
+  {
+    name: 'not-equal',
+    yaml: openatPolicy('not-equal', `matchArgs: [${files}, { index: 1, operator: NotEqual, values: ["${fileA}"] }]`),
+    negative: cat(catA, fileA),
+    positive: cat(catA, fileB),
+  },
+  {
+    name: 'prefix',
+    yaml: openatPolicy('prefix', `matchArgs: [{ index: 1, operator: Prefix, values: ["${dir}/al"] }]`),
+    negative: cat(catA, fileB),
+    positive: cat(catA, fileA),
+  },
+  {
+    name: 'not-prefix',
+    yaml: openatPolicy('not-prefix', `matchArgs: [${files}, { index: 1, operator: NotPrefix, values: ["${dir}/al"] }]`),
+    negative: cat(catA, fileA),
+    positive: cat(catA, fileB),
+  },
+  {
+    name: 'postfix',
+    yaml: openatPolicy('postfix', `matchArgs: [{ index: 1, operator: Postfix, values: [".log"] }]`),
+    negative: cat(catA, fileA),
+    positive: cat(catA, fileB),
+  },
+  {
+    name: 'not-postfix',
+    yaml: openatPolicy('not-postfix', `matchArgs: [${files}, { index: 1, operator: NotPostfix, values: [".log"] }]`),
+    negative: cat(catA, fileB),
+    positive: cat(catA, fileA),
+  },
   // matchArgs on an integer argument (flags)
-  { name: 'int-equal', yaml: openatPolicy('int-equal', `matchArgs: [${files}, { index: 2, operator: Equal, values: ["0"] }]`), negative: write(fileA), positive: cat(catA, fileA) },
-  { name: 'int-not-equal', yaml: openatPolicy('int-not-equal', `matchArgs: [${files}, { index: 2, operator: NotEqual, values: ["0"] }]`), negative: cat(catA, fileA), positive: write(fileA) },
-  { name: 'mask', yaml: openatPolicy('mask', `matchArgs: [${files}, { index: 2, operator: Mask, values: ["${O_CREAT}"] }]`), negative: cat(catA, fileA), positive: write(fileA) },
-  { name: 'gt', yaml: openatPolicy('gt', `matchArgs: [${files}, { index: 2, operator: GT, values: ["${O_WRONLY}"] }]`), negative: cat(catA, fileA), positive: write(fileA) },
-  { name: 'lt', yaml: openatPolicy('lt', `matchArgs: [${files}, { index: 2, operator: LT, values: ["1"] }]`), negative: write(fileA), positive: cat(catA, fileA) },
-  { name: 'in-map', yaml: openatPolicy('in-map', `matchArgs: [${files}, { index: 2, operator: InMap, values: ["0", "5"] }]`), negative: write(fileA), positive: cat(catA, fileA) },
-  { name: 'not-in-map', yaml: openatPolicy('not-in-map', `matchArgs: [${files}, { index: 2, operator: NotInMap, values: ["0"] }]`), negative: cat(catA, fileA), positive: write(fileA) },
+  {
+    name: 'int-equal',
+    yaml: openatPolicy('int-equal', `matchArgs: [${files}, { index: 2, operator: Equal, values: ["0"] }]`),
+    negative: write(fileA),
+    positive: cat(catA, fileA),
+  },
+  {
+    name: 'int-not-equal',
+    yaml: openatPolicy('int-not-equal', `matchArgs: [${files}, { index: 2, operator: NotEqual, values: ["0"] }]`),
+    negative: cat(catA, fileA),
+    positive: write(fileA),
+  },
+  {
+    name: 'mask',
+    yaml: openatPolicy('mask', `matchArgs: [${files}, { index: 2, operator: Mask, values: ["${O_CREAT}"] }]`),
+    negative: cat(catA, fileA),
+    positive: write(fileA),
+  },
+  {
+    name: 'gt',
+    yaml: openatPolicy('gt', `matchArgs: [${files}, { index: 2, operator: GT, values: ["${O_WRONLY}"] }]`),
+    negative: cat(catA, fileA),
+    positive: write(fileA),
+  },
+  {
+    name: 'lt',
+    yaml: openatPolicy('lt', `matchArgs: [${files}, { index: 2, operator: LT, values: ["1"] }]`),
+    negative: write(fileA),
+    positive: cat(catA, fileA),
+  },
+  {
+    name: 'in-map',
+    yaml: openatPolicy('in-map', `matchArgs: [${files}, { index: 2, operator: InMap, values: ["0", "5"] }]`),
+    negative: write(fileA),
+    positive: cat(catA, fileA),
+  },
+  {
+    name: 'not-in-map',
+    yaml: openatPolicy('not-in-map', `matchArgs: [${files}, { index: 2, operator: NotInMap, values: ["0"] }]`),
+    negative: cat(catA, fileA),
+    positive: write(fileA),
+  },
   // matchReturnArgs: openat's result (an fd, or -ENOENT)
   {
     name: 'return-lt',
-    yaml: openatPolicy('return-lt', `matchArgs: [${files}]\nmatchReturnArgs: [{ index: 0, operator: LT, values: ["0"] }]`, '    return: true\n    returnArg: { index: 0, type: int }\n'),
+    yaml: openatPolicy(
+      'return-lt',
+      `matchArgs: [${files}]\nmatchReturnArgs: [{ index: 0, operator: LT, values: ["0"] }]`,
+      '    return: true\n    returnArg: { index: 0, type: int }\n',
+    ),
     negative: cat(catA, fileA),
     positive: cat(catA, path.join(dir, 'missing')),
     check: (_run, ev) => expect(ev.ret).toBe(-2n),
   },
   // matchBinaries, each operator
-  { name: 'bin-in', yaml: openatPolicy('bin-in', `matchArgs: [${files}]\nmatchBinaries: [{ operator: In, values: ["${catA}"] }]`), negative: cat(catB, fileA), positive: cat(catA, fileA) },
-  { name: 'bin-not-in', yaml: openatPolicy('bin-not-in', `matchArgs: [${files}]\nmatchBinaries: [{ operator: NotIn, values: ["${catA}", "/bin/sh", "/usr/bin/dash"] }]`), negative: cat(catA, fileA), positive: cat(catB, fileA) },
-  { name: 'bin-prefix', yaml: openatPolicy('bin-prefix', `matchArgs: [${files}]\nmatchBinaries: [{ operator: Prefix, values: ["${dir}/cat"] }]`), negative: cat(catB, fileA), positive: cat(catA, fileA) },
-  { name: 'bin-not-prefix', yaml: openatPolicy('bin-not-prefix', `matchArgs: [${files}]\nmatchBinaries: [{ operator: NotPrefix, values: ["${dir}/cat", "/bin", "/usr"] }]`), negative: cat(catA, fileA), positive: cat(catB, fileA) },
-  { name: 'bin-postfix', yaml: openatPolicy('bin-postfix', `matchArgs: [${files}]\nmatchBinaries: [{ operator: Postfix, values: ["-b"] }]`), negative: cat(catA, fileA), positive: cat(catB, fileA) },
-  { name: 'bin-not-postfix', yaml: openatPolicy('bin-not-postfix', `matchArgs: [${files}]\nmatchBinaries: [{ operator: NotPostfix, values: ["-b", "sh"] }]`), negative: cat(catB, fileA), positive: cat(catA, fileA) },
+  {
+    name: 'bin-in',
+    yaml: openatPolicy('bin-in', `matchArgs: [${files}]\nmatchBinaries: [{ operator: In, values: ["${catA}"] }]`),
+    negative: cat(catB, fileA),
+    positive: cat(catA, fileA),
+  },
+  {
+    name: 'bin-not-in',
+    yaml: openatPolicy(
+      'bin-not-in',
+      `matchArgs: [${files}]\nmatchBinaries: [{ operator: NotIn, values: ["${catA}", "/bin/sh", "/usr/bin/dash"] }]`,
+    ),
+    negative: cat(catA, fileA),
+    positive: cat(catB, fileA),
+  },
+  {
+    name: 'bin-prefix',
+    yaml: openatPolicy(
+      'bin-prefix',
+      `matchArgs: [${files}]\nmatchBinaries: [{ operator: Prefix, values: ["${dir}/cat"] }]`,
+    ),
+    negative: cat(catB, fileA),
+    positive: cat(catA, fileA),
+  },
+  {
+    name: 'bin-not-prefix',
+    yaml: openatPolicy(
+      'bin-not-prefix',
+      `matchArgs: [${files}]\nmatchBinaries: [{ operator: NotPrefix, values: ["${dir}/cat", "/bin", "/usr"] }]`,
+    ),
+    negative: cat(catA, fileA),
+    positive: cat(catB, fileA),
+  },
+  {
+    name: 'bin-postfix',
+    yaml: openatPolicy('bin-postfix', `matchArgs: [${files}]\nmatchBinaries: [{ operator: Postfix, values: ["-b"] }]`),
+    negative: cat(catA, fileA),
+    positive: cat(catB, fileA),
+  },
+  {
+    name: 'bin-not-postfix',
+    yaml: openatPolicy(
+      'bin-not-postfix',
+      `matchArgs: [${files}]\nmatchBinaries: [{ operator: NotPostfix, values: ["-b", "sh"] }]`,
+    ),
+    negative: cat(catB, fileA),
+    positive: cat(catA, fileA),
+  },
   // matchPIDs: In / NotIn, by the pid in the process's own namespace
-  { name: 'pid-in', yaml: openatPolicy('pid-in', `matchArgs: [${files}]\nmatchPIDs: [{ operator: In, isNamespacePID: true, values: [1] }]`), negative: cat(catA, fileA), positive: catInPidNs(fileA), positiveIsChild: true },
-  { name: 'pid-not-in', yaml: openatPolicy('pid-not-in', `matchArgs: [${files}]\nmatchPIDs: [{ operator: NotIn, isNamespacePID: true, values: [1] }]`), negative: catInPidNs(fileA), positive: cat(catA, fileA) },
+  {
+    name: 'pid-in',
+    yaml: openatPolicy(
+      'pid-in',
+      `matchArgs: [${files}]\nmatchPIDs: [{ operator: In, isNamespacePID: true, values: [1] }]`,
+    ),
+    negative: cat(catA, fileA),
+    positive: catInPidNs(fileA),
+    positiveIsChild: true,
+  },
+  {
+    name: 'pid-not-in',
+    yaml: openatPolicy(
+      'pid-not-in',
+      `matchArgs: [${files}]\nmatchPIDs: [{ operator: NotIn, isNamespacePID: true, values: [1] }]`,
+    ),
+    negative: catInPidNs(fileA),
+    positive: cat(catA, fileA),
+  },
+  // matchNamespaces (against the host's, "host_ns") and matchCapabilities
+  {
+    name: 'ns-in',
+    yaml: openatPolicy(
+      'ns-in',
+      `matchArgs: [${files}]\nmatchNamespaces: [{ namespace: Pid, operator: In, values: [host_ns] }]`,
+    ),
+    negative: catInPidNs(fileA),
+    positive: cat(catA, fileA),
+  },
+  {
+    name: 'ns-not-in',
+    yaml: openatPolicy(
+      'ns-not-in',
+      `matchArgs: [${files}]\nmatchNamespaces: [{ namespace: Pid, operator: NotIn, values: [host_ns] }]`,
+    ),
+    negative: cat(catA, fileA),
+    positive: catInPidNs(fileA),
+    positiveIsChild: true,
+  },
+  {
+    name: 'caps-in',
+    yaml: openatPolicy(
+      'caps-in',
+      `matchArgs: [${files}]\nmatchCapabilities: [{ type: Effective, operator: In, values: [CAP_SYS_ADMIN] }]`,
+    ),
+    negative: catAsNobody(fileA),
+    positive: cat(catA, fileA),
+  },
+  {
+    name: 'caps-not-in',
+    yaml: openatPolicy(
+      'caps-not-in',
+      `matchArgs: [${files}]\nmatchCapabilities: [{ type: Effective, operator: NotIn, values: [CAP_SYS_ADMIN, CAP_DAC_OVERRIDE] }]`,
+    ),
+    negative: cat(catA, fileA),
+    positive: catAsNobody(fileA),
+  },
   // actions
   {
     name: 'sigkill',
-    yaml: openatPolicy('sigkill', `matchArgs: [{ index: 1, operator: Equal, values: ["${fileA}"] }]\nmatchActions: [{ action: Sigkill }]`),
+    yaml: openatPolicy(
+      'sigkill',
+      `matchArgs: [{ index: 1, operator: Equal, values: ["${fileA}"] }]\nmatchActions: [{ action: Sigkill }]`,
+    ),
     negative: cat(catA, fileB),
     positive: cat(catA, fileA),
     check: (run, ev) => {
@@ -114,7 +298,10 @@ const CASES: Case[] = [
   },
   {
     name: 'signal',
-    yaml: openatPolicy('signal', `matchArgs: [{ index: 1, operator: Equal, values: ["${fileA}"] }]\nmatchActions: [{ action: Signal, argSig: 10 }]`),
+    yaml: openatPolicy(
+      'signal',
+      `matchArgs: [{ index: 1, operator: Equal, values: ["${fileA}"] }]\nmatchActions: [{ action: Signal, argSig: 10 }]`,
+    ),
     negative: cat(catA, fileB),
     positive: cat(catA, fileA),
     check: (run, ev) => {
@@ -153,7 +340,10 @@ describe.skipIf(skip !== undefined)('in-kernel selectors and actions on real sys
         for (const e of batch) if (e.kind === 'hook') events.push(e);
       },
     });
-    runtime = new PolicyRuntime({ kernel: kernelFromProbe(await probeKernel(), SYSCALLS_X86_64), shared: source.sharedMaps() });
+    runtime = new PolicyRuntime({
+      kernel: kernelFromProbe(await probeKernel(), SYSCALLS_X86_64, hostNamespaces()),
+      shared: source.sharedMaps(),
+    });
   }, 60_000);
   afterAll(() => {
     runtime?.close();
@@ -164,7 +354,8 @@ describe.skipIf(skip !== undefined)('in-kernel selectors and actions on real sys
   for (const c of CASES) {
     it(c.name, async () => {
       const parsed = parsePolicy(c.yaml);
-      if (!parsed.ok) throw new Error(parsed.errors.map((e) => `${e.line}:${e.column} ${e.path}: ${e.reason}`).join('\n'));
+      if (!parsed.ok)
+        throw new Error(parsed.errors.map((e) => `${e.line}:${e.column} ${e.path}: ${e.reason}`).join('\n'));
       const status = runtime.add(parsed.policy);
       const hookIds = new Set<number>();
       for (let id = 1; id < 100_000 && hookIds.size < status.hooks.length; id++)
@@ -191,7 +382,10 @@ describe.skipIf(skip !== undefined)('in-kernel selectors and actions on real sys
 
   it('rateLimit posts one event per scope and period', async () => {
     const parsed = parsePolicy(
-      openatPolicy('rate', `matchArgs: [{ index: 1, operator: Equal, values: ["${fileA}"] }]\nmatchActions: [{ action: Post, rateLimit: 1m, rateLimitScope: global }]`),
+      openatPolicy(
+        'rate',
+        `matchArgs: [{ index: 1, operator: Equal, values: ["${fileA}"] }]\nmatchActions: [{ action: Post, rateLimit: 1m, rateLimitScope: global }]`,
+      ),
     );
     if (!parsed.ok) throw new Error(parsed.errors.map((e) => e.reason).join('; '));
     runtime.add(parsed.policy);
@@ -201,7 +395,9 @@ describe.skipIf(skip !== undefined)('in-kernel selectors and actions on real sys
       const counters = runtime.status('rate')!.counters;
       expect(counters.posted).toBe(1n);
       expect(counters.rateLimited).toBeGreaterThanOrEqual(2n);
-      expect(events.filter((e) => pids.includes(e.pid) && runtime.lookup(e.hookId)?.policyName === 'rate')).toHaveLength(1);
+      expect(
+        events.filter((e) => pids.includes(e.pid) && runtime.lookup(e.hookId)?.policyName === 'rate'),
+      ).toHaveLength(1);
     } finally {
       runtime.delete('rate');
     }

@@ -15,12 +15,23 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProcessKprobe } from '@vigil/events';
 import { probeKernel } from '@vigil/kernel-probe';
+import { hostNamespaces } from '@vigil/process-cache';
 import { parsePolicy } from '@vigil/policy';
-import { kernelFromProbe, PolicyRuntime, readWorkloadFile, scanPodCgroups, SYSCALLS_X86_64 } from '@vigil/policy-kernel';
+import {
+  kernelFromProbe,
+  PolicyRuntime,
+  readWorkloadFile,
+  scanPodCgroups,
+  SYSCALLS_X86_64,
+} from '@vigil/policy-kernel';
 import { cgroup2Root, FakeKubeNode } from '@vigil/policy-kernel/dist/testing/fake-kube-node';
 import { kernelSkipReason, startPipeline } from './harness';
 
-const EXAMPLE = fs.readFileSync(path.join(__dirname, 'fixtures', 'file-monitoring-filtered.yaml'), 'utf8');
+// The users' example policy verbatim (libs/policy keeps the one copy).
+const EXAMPLE = fs.readFileSync(
+  path.resolve(__dirname, '../../../../libs/policy/test/fixtures/file-monitoring-filtered.yaml'),
+  'utf8',
+);
 
 describe.skipIf(kernelSkipReason !== undefined)('TracingPolicy file-monitoring-filtered (real kernel)', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-policy-'));
@@ -42,7 +53,7 @@ describe.skipIf(kernelSkipReason !== undefined)('TracingPolicy file-monitoring-f
     harness = startPipeline();
     const report = await probeKernel();
     runtime = new PolicyRuntime({
-      kernel: kernelFromProbe(report, SYSCALLS_X86_64),
+      kernel: kernelFromProbe(report, SYSCALLS_X86_64, hostNamespaces()),
       shared: harness.pipeline.sharedMaps(),
       workloads: { pods: () => readWorkloadFile(workloadFile), cgroups: () => scanPodCgroups(cgroup2Root()) },
     });
@@ -59,13 +70,18 @@ describe.skipIf(kernelSkipReason !== undefined)('TracingPolicy file-monitoring-f
   const kprobes = () => harness.events.flatMap((e) => (e.process_kprobe ? [e.process_kprobe] : []));
 
   it('loads at run time, kills the matching reader, spares the others, posts Tetragon events; delete restores', async () => {
-    const parsed = parsePolicy(EXAMPLE.replace('"/usr/bin/cat"', JSON.stringify(myCat)), 'file-monitoring-filtered.yaml');
+    const parsed = parsePolicy(
+      EXAMPLE.replace('"/usr/bin/cat"', JSON.stringify(myCat)),
+      'file-monitoring-filtered.yaml',
+    );
     if (!parsed.ok) throw new Error(parsed.errors.map((e) => e.reason).join('; '));
     const status = runtime.add(parsed.policy);
     expect(status).toMatchObject({ name: 'file-monitoring-filtered', state: 'enabled', mode: 'enforce' });
     expect(status.hooks.length).toBeGreaterThan(0);
     expect(status.hooks.every((h) => h.attachments.length > 0)).toBe(true);
-    console.log(`file-monitoring-filtered on ${os.release()}: ${status.hooks.map((h) => `${h.mechanism}: ${h.attachments.length} attachments`).join(', ')}`);
+    console.log(
+      `file-monitoring-filtered on ${os.release()}: ${status.hooks.map((h) => `${h.mechanism}: ${h.attachments.length} attachments`).join(', ')}`,
+    );
 
     expect(status.scope).toMatchObject({ namespace: 'default', cgroups: 2 });
     const killed = inPod([myCat, secret]);
@@ -78,7 +94,9 @@ describe.skipIf(kernelSkipReason !== undefined)('TracingPolicy file-monitoring-f
     expect(outside.stdout).toBe('the secret content\n');
 
     const ev = await harness.waitFor(
-      () => kprobes().find((k) => k.process?.pid === killed.pid) as (ProcessKprobe & Required<Pick<ProcessKprobe, 'args'>>) | undefined,
+      () =>
+        kprobes().find((k) => k.process?.pid === killed.pid) as
+          (ProcessKprobe & Required<Pick<ProcessKprobe, 'args'>>) | undefined,
       'the kprobe event of the killed cat',
     );
     expect(ev).toMatchObject({
@@ -121,16 +139,20 @@ spec:
     name: probe
   kprobes:
   - call: list:nothing
-    syscall: true
+    syscall: false
   lists:
   - name: nothing
-    type: syscalls
-    values: [sys_dup]
+    type: generated_ftrace
+    pattern: "^vigil_none_.*"
 `);
     if (!bad.ok) throw new Error(bad.errors.map((e) => e.reason).join('; '));
     try {
-      expect(() => runtime.add(bad.policy)).toThrow(/policy "usdt-and-list" not loaded: .*spec\.kprobes\[0\] \(list:nothing\): .*list/);
-      expect(() => runtime.add(bad.policy)).toThrow(/spec\.usdts\[0\] \(\/usr\/bin\/bash:vigil:probe\): USDT probes are not supported yet/);
+      expect(() => runtime.add(bad.policy)).toThrow(
+        /policy "usdt-and-list" not loaded: .*spec\.kprobes\[0\] \(list:nothing\): list nothing: generated_ftrace lists/,
+      );
+      expect(() => runtime.add(bad.policy)).toThrow(
+        /spec\.usdts\[0\] \(\/usr\/bin\/bash:vigil:probe\): USDT probes are not supported yet/,
+      );
       expect(runtime.list().map((p) => p.name)).toEqual(['file-monitoring-filtered']);
       expect(runtime.status('file-monitoring-filtered')?.state).toBe('enabled');
       expect(inPod([myCat, secret]).signal).toBe('SIGKILL');
@@ -153,7 +175,12 @@ spec:
 `);
     if (!parsed.ok) throw new Error(parsed.errors.map((e) => `${e.path}: ${e.reason}`).join('; '));
     const status = runtime.add(parsed.policy);
-    expect(status.hooks).toMatchObject([{ mechanism: 'uprobe', attachments: ['vigil_uretprobe → /usr/bin/bash:readline', 'vigil_uprobe → /usr/bin/bash:readline'] }]);
+    expect(status.hooks).toMatchObject([
+      {
+        mechanism: 'uprobe',
+        attachments: ['vigil_uretprobe → /usr/bin/bash:readline', 'vigil_uprobe → /usr/bin/bash:readline'],
+      },
+    ]);
     // script(1) gives bash a terminal, so it reads its commands with readline, as a user's shell does.
     const session = spawnSync('script', ['-qec', 'bash --norc --noprofile -i', '/dev/null'], {
       input: 'echo vigil-one\nls /nonexistent-vigil-two\nexit 0\n',
@@ -163,7 +190,9 @@ spec:
     expect(session.status, session.stderr).toBe(0);
     const lines = () =>
       harness.events.flatMap((e) =>
-        e.process_uprobe?.policy_name === 'bash-readline' ? [e.process_uprobe.args?.find((a) => a.label === 'line')?.string_arg] : [],
+        e.process_uprobe?.policy_name === 'bash-readline'
+          ? [e.process_uprobe.args?.find((a) => a.label === 'line')?.string_arg]
+          : [],
       );
     await harness.waitFor(() => lines().includes('exit 0'), 'the readline events up to "exit 0"');
     expect(lines()).toEqual(expect.arrayContaining(['echo vigil-one', 'ls /nonexistent-vigil-two', 'exit 0']));
