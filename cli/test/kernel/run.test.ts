@@ -85,7 +85,7 @@ describe.skipIf(!canRunBpf)('vigil run (real kernel)', () => {
     await waitFor(() => child.exitCode !== null, 'exit');
     expect(child.exitCode).toBe(0);
     expect(stderr).toMatch(
-      /stopped: \d+ kernel events, \d+ published, \d+ seeded from \/proc; lost in kernel 0, dropped in user space 0/,
+      /stopped: \d+ kernel events, \d+ published \(0 from policies\), \d+ seeded from \/proc; lost in kernel 0, dropped in user space 0/,
     );
     const progs = spawnSync('bpftool', ['prog', 'show'], { encoding: 'utf8' }).stdout;
     const ours = progs.split('\n').filter((l) => /name vigil_(exec|fork|exit|free)_/.test(l));
