@@ -12,7 +12,9 @@ import {
   HOOK_STAT_SLOTS,
   HookMode,
   HookStat,
+  type EncodedHook,
   type HookConfig,
+  type HookMapEntries,
   type HookModeName,
   type HookStatName,
 } from './hook-layout';
@@ -100,14 +102,15 @@ export class HookProgram {
 
   /** Loads and attaches; on any failure nothing stays loaded and a BpfError says why. */
   static load(opts: HookLoadOptions): HookProgram {
+    const encoded = encodeHookConfig(opts.config);
     const obj = BpfObject.open(opts.objectPath ?? defaultHookObjectPath(), {
       objectName: `vigil_hook_${opts.config.hookId}`,
     });
     const hook = new HookProgram(obj, opts.config);
     try {
-      hook.prepare(opts);
+      hook.prepare(opts, encoded);
       obj.load();
-      hook.fillMaps(opts);
+      hook.fillMaps(opts, encoded.maps);
       hook.attach(opts.attach);
       // The connect programs only carry out verdicts the syscall side stored: order does not matter.
       if (opts.config.deferredOverride) hook.attachVerdicts(opts.cgroupRoot!);
@@ -118,7 +121,7 @@ export class HookProgram {
     }
   }
 
-  private prepare(opts: HookLoadOptions): void {
+  private prepare(opts: HookLoadOptions, { config: bytes, maps }: EncodedHook): void {
     const { config, attach } = opts;
     const wanted = new Set<string>();
     const ret = config.ret !== undefined;
@@ -141,7 +144,6 @@ export class HookProgram {
       this.object.program('vigil_lsm').setAttachTarget(attach.hook);
       if (ret) throw new RangeError('an lsm hook has no return probe: its return value is the verdict');
     }
-    const { config: bytes, maps } = encodeHookConfig(config);
     this.object.setGlobal('vigil_hook_cfg', bytes);
     this.object.setGlobal('vigil_hook_mode', HookMode[opts.mode ?? 'enforce']);
     if (opts.shared) {
@@ -160,8 +162,7 @@ export class HookProgram {
     this.object.map('vigil_hook_cgroups').setMaxEntries(config.cgroupScoped ? MAX_HOOK_CGROUPS : 1);
   }
 
-  private fillMaps(opts: HookLoadOptions): void {
-    const { maps } = encodeHookConfig(opts.config);
+  private fillMaps(opts: HookLoadOptions, maps: HookMapEntries): void {
     const one = Buffer.from([1]);
     const put = (m: BpfMap, keys: Buffer[]) => keys.forEach((k) => m.update(k, one));
     put(this.object.map('vigil_hook_strs'), maps.strs);
