@@ -320,6 +320,31 @@ static __always_inline __u32 put_cred(struct hook_heap *h, __u32 pos, const stru
 	return sizeof(vc);
 }
 
+static __always_inline __u32 put_sock(struct hook_heap *h, __u32 pos, struct sock *sk)
+{
+	struct vigil_sock vs = {};
+
+	if (pos > VIGIL_HOOK_DATA_MAX || !sk)
+		return 0;
+	vs.family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	vs.type = BPF_CORE_READ(sk, sk_type);
+	vs.protocol = BPF_CORE_READ(sk, sk_protocol);
+	vs.state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	vs.mark = BPF_CORE_READ(sk, sk_mark);
+	vs.priority = BPF_CORE_READ(sk, sk_priority);
+	vs.sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	vs.dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (vs.family == 10 /* AF_INET6 */) {
+		bpf_core_read(vs.saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(vs.daddr, 16, &sk->__sk_common.skc_v6_daddr);
+	} else {
+		bpf_core_read(vs.saddr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(vs.daddr, 4, &sk->__sk_common.skc_daddr);
+	}
+	__builtin_memcpy(&h->data[pos], &vs, sizeof(vs));
+	return sizeof(vs);
+}
+
 /* Reads argument i of the function arguments raw[] into the record at pos; returns the
  * position after it. */
 static __noinline __u32 read_arg(struct hook_heap *h, __u32 pos, struct arg_slots *sl, __u32 i,
@@ -385,6 +410,12 @@ static __noinline __u32 read_arg(struct hook_heap *h, __u32 pos, struct arg_slot
 		break;
 	case VIGIL_ARG_CRED:
 		len = put_cred(h, p, (const struct cred *)v);
+		break;
+	case VIGIL_ARG_SOCK:
+		len = put_sock(h, p, (struct sock *)v);
+		break;
+	case VIGIL_ARG_SOCKET:
+		len = put_sock(h, p, BPF_CORE_READ((struct socket *)v, sk));
 		break;
 	default:
 		ah.flags = VIGIL_ARGE_ERROR;
@@ -498,35 +529,86 @@ static __noinline bool int_match(const volatile struct vigil_filter *f, __u64 v,
 	return f->op == VIGIL_OP_NOT_EQUAL ? !any : any;
 }
 
-/* Socket address operators over a sockaddr argument's bytes. */
-static __noinline bool sock_match(struct hook_heap *h, const volatile struct vigil_filter *f, __u32 off, __u32 len)
-{
-	struct { __u16 family; __u16 port; __u32 addr4; } sa = {};
-	bool any = false, neg;
-	__u32 k, port;
+/* The ends of a socket argument: a sockaddr has one (source and destination alike), a sock two. */
+struct sock_ends {
+	__u16 family;
+	__u16 protocol;
+	__u16 sport;
+	__u16 dport;
+	__u32 saddr4;
+	__u32 daddr4;
+	__u8 state;
+};
 
-	if (len < sizeof(sa) || off > VIGIL_HOOK_DATA_MAX)
+static __always_inline bool read_ends(struct hook_heap *h, __u8 type, __u32 off, __u32 len, struct sock_ends *e)
+{
+	if (off > VIGIL_HOOK_DATA_MAX)
 		return false;
-	bpf_probe_read_kernel(&sa, sizeof(sa), &h->data[off]);
-	port = bpf_ntohs(sa.port);
-	neg = f->op == VIGIL_OP_NOT_PORT || f->op == VIGIL_OP_NOT_PORT_PRIV || f->op == VIGIL_OP_NOT_ADDR4;
-	if (f->op == VIGIL_OP_PORT_PRIV || f->op == VIGIL_OP_NOT_PORT_PRIV)
-		return (port < 1024) != neg;
+	if (type == VIGIL_ARG_SOCK || type == VIGIL_ARG_SOCKET) {
+		struct vigil_sock vs;
+
+		if (len < sizeof(vs))
+			return false;
+		bpf_probe_read_kernel(&vs, sizeof(vs), &h->data[off]);
+		e->family = vs.family;
+		e->protocol = vs.protocol;
+		e->sport = vs.sport;
+		e->dport = vs.dport;
+		__builtin_memcpy(&e->saddr4, vs.saddr, 4);
+		__builtin_memcpy(&e->daddr4, vs.daddr, 4);
+		e->state = vs.state;
+		return true;
+	} else {
+		struct { __u16 family; __u16 port; __u32 addr4; } sa;
+
+		if (len < sizeof(sa))
+			return false;
+		bpf_probe_read_kernel(&sa, sizeof(sa), &h->data[off]);
+		e->family = sa.family;
+		e->sport = e->dport = bpf_ntohs(sa.port);
+		e->saddr4 = e->daddr4 = sa.addr4;
+		return true;
+	}
+}
+
+static __always_inline bool addr4_in(__u32 addr, __u64 x)
+{
+	__u32 plen = x & 0xff;
+	__u32 mask = plen ? bpf_htonl(~0u << (32 - plen)) : 0;
+
+	return (addr & mask) == ((__u32)(x >> 32) & mask);
+}
+
+/* Socket operators (Family, ports, IPv4 CIDRs, Protocol, State) over a sockaddr or sock argument. */
+static __noinline bool sock_match(struct hook_heap *h, const volatile struct vigil_filter *f, __u8 type, __u32 off,
+				  __u32 len)
+{
+	struct sock_ends e = {};
+	bool any = false, neg;
+	__u8 op = f->op;
+	__u32 k;
+
+	if (!read_ends(h, type, off, len, &e))
+		return false;
+	neg = op == VIGIL_OP_NOT_PORT || op == VIGIL_OP_NOT_PORT_PRIV || op == VIGIL_OP_NOT_ADDR4 ||
+	      op == VIGIL_OP_NOT_DPORT || op == VIGIL_OP_NOT_DPORT_PRIV || op == VIGIL_OP_NOT_DADDR4;
+	if (op == VIGIL_OP_PORT_PRIV || op == VIGIL_OP_NOT_PORT_PRIV)
+		return (e.sport < 1024) != neg;
+	if (op == VIGIL_OP_DPORT_PRIV || op == VIGIL_OP_NOT_DPORT_PRIV)
+		return (e.dport < 1024) != neg;
 	for (k = 0; k < VIGIL_FILTER_VALUES; k++) {
 		__u64 x = f->values[k];
 
 		if (k >= f->nvalues)
 			break;
-		switch (f->op) {
-		case VIGIL_OP_FAMILY: any |= sa.family == x; break;
-		case VIGIL_OP_PORT: case VIGIL_OP_NOT_PORT: any |= port == x; break;
-		case VIGIL_OP_ADDR4: case VIGIL_OP_NOT_ADDR4: {
-			__u32 plen = x & 0xff;
-			__u32 mask = plen ? bpf_htonl(~0u << (32 - plen)) : 0;
-
-			any |= sa.family == 2 /* AF_INET */ && (sa.addr4 & mask) == ((__u32)(x >> 32) & mask);
-			break;
-		}
+		switch (op) {
+		case VIGIL_OP_FAMILY: any |= e.family == x; break;
+		case VIGIL_OP_PROTOCOL: any |= e.protocol == x; break;
+		case VIGIL_OP_STATE: any |= e.state == x; break;
+		case VIGIL_OP_PORT: case VIGIL_OP_NOT_PORT: any |= e.sport == x; break;
+		case VIGIL_OP_DPORT: case VIGIL_OP_NOT_DPORT: any |= e.dport == x; break;
+		case VIGIL_OP_ADDR4: case VIGIL_OP_NOT_ADDR4: any |= e.family == 2 && addr4_in(e.saddr4, x); break;
+		case VIGIL_OP_DADDR4: case VIGIL_OP_NOT_DADDR4: any |= e.family == 2 && addr4_in(e.daddr4, x); break;
 		}
 	}
 	return any != neg;
@@ -541,7 +623,7 @@ static __noinline bool filter_match(struct hook_heap *h, const volatile struct v
 	if (i >= VIGIL_HOOK_ARGS)
 		return false;
 	if (f->op >= VIGIL_OP_FAMILY)
-		return sock_match(h, f, sl->off[i], sl->len[i]);
+		return sock_match(h, f, vigil_hook_cfg.args[i].type, sl->off[i], sl->len[i]);
 	if (!(f->flags & VIGIL_FILTF_STRING))
 		return int_match(f, sl->num[i], is_signed(vigil_hook_cfg.args[i].type));
 	s = bpf_map_lookup_elem(&vigil_hook_scratch, &zero);

@@ -48,7 +48,8 @@ enum vigil_arg_type {
 	VIGIL_ARG_CRED = 17,   /* struct cred * -> uids, gids, capabilities */
 	VIGIL_ARG_CAPABILITY = 18, /* int capability number */
 	VIGIL_ARG_SOCKADDR = 19, /* struct sockaddr * (user pointer in syscalls) */
-	VIGIL_ARG_SOCK = 20,   /* struct sock * -> family, type, protocol, addresses, ports */
+	VIGIL_ARG_SOCK = 20,   /* struct sock * -> struct vigil_sock */
+	VIGIL_ARG_SOCKET = 21, /* struct socket * -> its sock, as VIGIL_ARG_SOCK */
 };
 
 /* Where an argument comes from. */
@@ -93,6 +94,15 @@ enum vigil_op {
 	VIGIL_OP_NOT_PORT_PRIV = 18,
 	VIGIL_OP_ADDR4 = 19,      /* values: (IPv4 address, network order) << 32 | prefix length */
 	VIGIL_OP_NOT_ADDR4 = 20,
+	/* A sock has two ends: the ops above are its source (SPort, SAddr), these its destination. */
+	VIGIL_OP_DPORT = 21,
+	VIGIL_OP_NOT_DPORT = 22,
+	VIGIL_OP_DPORT_PRIV = 23,
+	VIGIL_OP_NOT_DPORT_PRIV = 24,
+	VIGIL_OP_DADDR4 = 25,
+	VIGIL_OP_NOT_DADDR4 = 26,
+	VIGIL_OP_PROTOCOL = 27,   /* values: IPPROTO_* */
+	VIGIL_OP_STATE = 28,      /* values: TCP_* states */
 };
 
 /* vigil_filter.flags */
@@ -273,6 +283,22 @@ struct vigil_arg_hdr {
 #define VIGIL_ARGE_TRUNCATED (1u << 0)
 #define VIGIL_ARGE_ERROR     (1u << 1) /* could not be read; len is 0 */
 
+/* A struct sock as a hook argument. Addresses in network order (IPv4 in the first 4 bytes). */
+struct vigil_sock {
+	__u16 family;
+	__u16 type;
+	__u16 protocol;
+	__u8 state;
+	__u8 reserved;
+	__u32 mark;
+	__u32 priority;
+	__u16 sport;     /* host order */
+	__u16 dport;     /* host order */
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u32 reserved2;
+};                  /* 56 bytes */
+
 struct vigil_cred {
 	__u32 uid, gid, euid, egid, suid, sgid, fsuid, fsgid;
 	__u64 cap_permitted, cap_effective, cap_inheritable;
@@ -293,5 +319,6 @@ _Static_assert(sizeof(struct vigil_int_key) == 16, "vigil_int_key layout");
 _Static_assert(sizeof(struct vigil_hook_event) == 64, "vigil_hook_event layout");
 _Static_assert(sizeof(struct vigil_arg_hdr) == 4, "vigil_arg_hdr layout");
 _Static_assert(sizeof(struct vigil_cred) == 64, "vigil_cred layout");
+_Static_assert(sizeof(struct vigil_sock) == 56, "vigil_sock layout");
 
 #endif /* VIGIL_HOOK_H */

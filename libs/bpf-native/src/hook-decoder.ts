@@ -9,11 +9,12 @@ import {
   ArgType,
   CRED,
   HOOK_EVENT,
+  SOCK,
   HookEventFlag,
   type ActionKindName,
   type ArgTypeName,
 } from './hook-layout';
-import type { RawHookArg, RawHookCred, RawHookEvent } from './process-events';
+import type { RawHookArg, RawHookCred, RawHookEvent, RawHookSock } from './process-events';
 import { HDR } from './process-layout';
 
 const ARG_TYPE_NAME = invert(ArgType);
@@ -98,10 +99,31 @@ function decodeArg(b: Buffer, p: number, len: number, type: ArgTypeName, flags: 
     case 'cred':
       if (len >= CRED.SIZE) arg.cred = decodeCred(b, p);
       break;
+    case 'sock':
+    case 'socket':
+      if (len >= SOCK.SIZE) arg.sock = decodeSock(b, p);
+      break;
     default:
       arg.str = b.toString('utf8', p, p + len);
   }
   return arg;
+}
+
+function decodeSock(b: Buffer, p: number): RawHookSock {
+  const family = b.readUInt16LE(p + SOCK.family);
+  const n = family === 10 ? 16 : 4; // AF_INET6
+  return {
+    family,
+    type: b.readUInt16LE(p + SOCK.type),
+    protocol: b.readUInt16LE(p + SOCK.protocol),
+    state: b[p + SOCK.state]!,
+    mark: b.readUInt32LE(p + SOCK.mark),
+    priority: b.readUInt32LE(p + SOCK.priority),
+    sport: b.readUInt16LE(p + SOCK.sport),
+    dport: b.readUInt16LE(p + SOCK.dport),
+    saddr: Buffer.from(b.subarray(p + SOCK.saddr, p + SOCK.saddr + n)),
+    daddr: Buffer.from(b.subarray(p + SOCK.daddr, p + SOCK.daddr + n)),
+  };
 }
 
 function decodeCred(b: Buffer, p: number): RawHookCred {

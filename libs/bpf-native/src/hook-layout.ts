@@ -58,6 +58,7 @@ export const ArgType = {
   capability: 18,
   sockaddr: 19,
   sock: 20,
+  socket: 21,
 } as const;
 export type ArgTypeName = keyof typeof ArgType;
 
@@ -89,6 +90,14 @@ export const Op = {
   NotPortPriv: 18,
   Addr4: 19,
   NotAddr4: 20,
+  DPort: 21,
+  NotDPort: 22,
+  DPortPriv: 23,
+  NotDPortPriv: 24,
+  DAddr4: 25,
+  NotDAddr4: 26,
+  Protocol: 27,
+  State: 28,
 } as const;
 export type OpName = Exclude<keyof typeof Op, 'None'>;
 
@@ -152,10 +161,28 @@ export interface StringFilterConfig {
   strings: Buffer[];
 }
 
-/** On a sockaddr argument (the kernel compares the family, the port, or the IPv4 address; Addr4 values come from ipv4Value). */
+/**
+ * On a sockaddr or sock argument: Port/Addr4 are its source end (a sockaddr's only one), DPort/
+ * DAddr4 a sock's destination; Addr4 values come from ipv4Value.
+ */
 export interface SockFilterConfig {
   arg: number;
-  op: 'Family' | 'Port' | 'NotPort' | 'PortPriv' | 'NotPortPriv' | 'Addr4' | 'NotAddr4';
+  op:
+    | 'Family'
+    | 'Port'
+    | 'NotPort'
+    | 'PortPriv'
+    | 'NotPortPriv'
+    | 'Addr4'
+    | 'NotAddr4'
+    | 'DPort'
+    | 'NotDPort'
+    | 'DPortPriv'
+    | 'NotDPortPriv'
+    | 'DAddr4'
+    | 'NotDAddr4'
+    | 'Protocol'
+    | 'State';
   values: bigint[];
 }
 
@@ -432,6 +459,21 @@ export const HOOK_EVENT = {
 export const HookEventFlag = { return: 1, enforced: 2, monitor: 4, truncated: 8, actionError: 16, retArg: 32 } as const;
 /** vigil_arg_hdr.flags */
 export const ArgFlag = { truncated: 1, error: 2 } as const;
+
+/** struct vigil_sock */
+export const SOCK = {
+  family: 0,
+  type: 2,
+  protocol: 4,
+  state: 6,
+  mark: 8,
+  priority: 12,
+  sport: 16,
+  dport: 18,
+  saddr: 20,
+  daddr: 36,
+  SIZE: 56,
+} as const;
 
 /** struct vigil_cred */
 export const CRED = {

@@ -94,6 +94,21 @@ export interface RawHookCred {
   securebits: number;
 }
 
+/** A struct sock read from a `sock`/`socket` hook argument. */
+export interface RawHookSock {
+  family: number;
+  type: number;
+  protocol: number;
+  state: number;
+  mark: number;
+  priority: number;
+  sport: number;
+  dport: number;
+  /** 4 bytes for IPv4, 16 for IPv6, network order. */
+  saddr: Buffer;
+  daddr: Buffer;
+}
+
 /** One argument of a hook event, as the kernel side typed it. */
 export interface RawHookArg {
   type: ArgTypeName;
@@ -107,6 +122,7 @@ export interface RawHookArg {
   /** char_buf, sockaddr. */
   bytes?: Buffer;
   cred?: RawHookCred;
+  sock?: RawHookSock;
 }
 
 /** A TracingPolicy hook fired and a selector matched (bpf/hook.bpf.c). */

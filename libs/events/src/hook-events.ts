@@ -39,6 +39,22 @@ export interface KprobeSockaddr {
   port?: number;
 }
 
+/** tetragon.KprobeSock */
+export interface KprobeSock {
+  family?: string;
+  type?: string;
+  protocol?: string;
+  mark?: number;
+  priority?: number;
+  saddr?: string;
+  daddr?: string;
+  sport?: number;
+  dport?: number;
+  /** uint64 */
+  cookie?: string;
+  state?: string;
+}
+
 export interface KprobeCred {
   permitted?: string[];
   effective?: string[];
@@ -68,6 +84,7 @@ export interface KprobeArgument {
   process_credentials_arg?: ProcessCredentials;
   linux_binprm_arg?: { path?: string; flags?: string; permission?: string };
   sockaddr_arg?: KprobeSockaddr;
+  sock_arg?: KprobeSock;
   label?: string;
 }
 

@@ -27,6 +27,8 @@ const KERNEL_TYPE: Partial<Record<ArgType, ArgTypeName>> = {
   cred: 'cred',
   capability: 'capability',
   sockaddr: 'sockaddr',
+  sock: 'sock',
+  socket: 'socket',
   nop: 'none',
 };
 

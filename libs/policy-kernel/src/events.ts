@@ -2,11 +2,12 @@
  * Kernel hook records → Tetragon's ProcessKprobe / ProcessLsm / ProcessTracepoint, typed by the
  * policy (a `file` read through a syscall's fd is still a file_arg).
  */
-import type { RawHookArg, RawHookEvent } from '@vigil/bpf-native';
+import type { RawHookArg, RawHookEvent, RawHookSock } from '@vigil/bpf-native';
 import type {
   GetEventsResponse,
   KprobeAction,
   KprobeArgument,
+  KprobeSock,
   Process,
   ProcessKprobe,
   ProcessLsm,
@@ -14,7 +15,7 @@ import type {
   ProcessUprobe,
   Timestamp,
 } from '@vigil/events';
-import type { ArgType } from '@vigil/policy';
+import { ADDRESS_FAMILIES, IP_PROTOCOLS, TCP_STATES, type ArgType } from '@vigil/policy';
 import type { CompiledHook } from './compile';
 
 const ACTION: Record<RawHookEvent['action'], KprobeAction> = {
@@ -41,6 +42,40 @@ function sockaddr(b: Buffer): KprobeArgument['sockaddr_arg'] {
   }
   if (family === 1) return { family: 'AF_UNIX', addr: b.toString('utf8', 2).replace(/\0.*$/s, '') };
   return { family: AF[family] ?? String(family) };
+}
+
+const byNumber = (o: Readonly<Record<string, number>>) => new Map(Object.entries(o).map(([k, v]) => [v, k]));
+const FAMILY_NAMES = byNumber(ADDRESS_FAMILIES);
+const PROTOCOL_NAMES = byNumber(IP_PROTOCOLS);
+const STATE_NAMES = byNumber(TCP_STATES);
+const SOCK_TYPE_NAMES = new Map([
+  [1, 'SOCK_STREAM'],
+  [2, 'SOCK_DGRAM'],
+  [3, 'SOCK_RAW'],
+  [5, 'SOCK_SEQPACKET'],
+]);
+
+function ipString(b: Buffer): string {
+  if (b.length === 4) return [...b].join('.');
+  const words: string[] = [];
+  for (let i = 0; i < 16; i += 2) words.push(b.readUInt16BE(i).toString(16));
+  return words.join(':');
+}
+
+/** tetragon.KprobeSock. */
+function sockArg(s: RawHookSock): KprobeSock {
+  return {
+    family: FAMILY_NAMES.get(s.family) ?? String(s.family),
+    type: SOCK_TYPE_NAMES.get(s.type) ?? String(s.type),
+    protocol: PROTOCOL_NAMES.get(s.protocol) ?? String(s.protocol),
+    mark: s.mark,
+    priority: s.priority,
+    saddr: ipString(s.saddr),
+    daddr: ipString(s.daddr),
+    sport: s.sport,
+    dport: s.dport,
+    state: STATE_NAMES.get(s.state) ?? String(s.state),
+  };
 }
 
 function intArg(type: ArgType, v: bigint): KprobeArgument {
@@ -77,6 +112,9 @@ export function kprobeArgument(raw: RawHookArg, type: ArgType, label?: string): 
         return { bytes_arg: (raw.bytes ?? Buffer.alloc(0)).toString('base64') };
       case 'sockaddr':
         return { sockaddr_arg: sockaddr(raw.bytes ?? Buffer.alloc(0)) };
+      case 'sock':
+      case 'socket':
+        return raw.sock ? { sock_arg: sockArg(raw.sock) } : {};
       case 'capability':
         return { capability_arg: { value: Number(raw.int ?? 0n) } };
       case 'cred':

@@ -86,8 +86,8 @@ function describe(v: FilterValue): string {
   return v.kind === 'string' ? JSON.stringify(v.value) : v.raw;
 }
 
-/** Tetragon's socket operators on a sockaddr: it holds one address and one port, so S* and D* alike name them. */
-const SOCK_OPS: Readonly<Record<string, SockFilterConfig['op']>> = {
+/** Tetragon's socket operators. A sockaddr holds one address and one port, so S* and D* alike name them there. */
+const SOCKADDR_OPS: Readonly<Record<string, SockFilterConfig['op']>> = {
   Family: 'Family',
   SPort: 'Port',
   DPort: 'Port',
@@ -103,10 +103,28 @@ const SOCK_OPS: Readonly<Record<string, SockFilterConfig['op']>> = {
   NotDAddr: 'NotAddr4',
 };
 
-function sockFilter(f: ArgFilter, pos: number, where: string): SockFilterConfig {
-  const op = SOCK_OPS[f.operator]!;
+/** A sock has two ends: S* its local one, D* its peer. */
+const SOCK_OPS: Readonly<Record<string, SockFilterConfig['op']>> = {
+  Family: 'Family',
+  Protocol: 'Protocol',
+  State: 'State',
+  SPort: 'Port',
+  NotSPort: 'NotPort',
+  SPortPriv: 'PortPriv',
+  NotSPortPriv: 'NotPortPriv',
+  SAddr: 'Addr4',
+  NotSAddr: 'NotAddr4',
+  DPort: 'DPort',
+  NotDPort: 'NotDPort',
+  DPortPriv: 'DPortPriv',
+  NotDPortPriv: 'NotDPortPriv',
+  DAddr: 'DAddr4',
+  NotDAddr: 'NotDAddr4',
+};
+
+function sockFilter(f: ArgFilter, pos: number, op: SockFilterConfig['op'], where: string): SockFilterConfig {
   const values = f.values.map((v) => {
-    if (op === 'Addr4' || op === 'NotAddr4') {
+    if (op.endsWith('Addr4')) {
       if (v.kind !== 'cidr' || v.family !== 4)
         throw new Unsupported(`${where}: ${describe(v)}: only IPv4 addresses are matched yet`);
       return ipv4Value(v.address, v.prefixLength);
@@ -123,7 +141,13 @@ function filter(f: ArgFilter, args: HookArgConfig[], where: string): FilterConfi
   if (pos === undefined || pos >= args.length)
     throw new Unsupported(`${where}: index ${f.index} names no declared argument`);
   const type = args[pos]!.type;
-  if (type === 'sockaddr' && SOCK_OPS[f.operator]) return sockFilter(f, pos, where);
+  const sockOp =
+    type === 'sockaddr'
+      ? SOCKADDR_OPS[f.operator]
+      : type === 'sock' || type === 'socket'
+        ? SOCK_OPS[f.operator]
+        : undefined;
+  if (sockOp) return sockFilter(f, pos, sockOp, where);
   if (STRING_KERNEL_TYPES.has(type)) {
     if (!STRING_OPS.has(f.operator))
       throw new Unsupported(`${where}: operator ${f.operator} on a ${type} argument is not supported yet`);

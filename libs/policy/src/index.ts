@@ -10,4 +10,13 @@ export {
   type PolicyListParseResult,
   type PolicyParseResult,
 } from './parse';
-export { ACTIONS, ARG_OPERATORS, ARG_TYPES, CAPABILITIES, LIMITS } from './tables';
+export {
+  ACTIONS,
+  ADDRESS_FAMILIES,
+  ARG_OPERATORS,
+  ARG_TYPES,
+  CAPABILITIES,
+  IP_PROTOCOLS,
+  LIMITS,
+  TCP_STATES,
+} from './tables';

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeKernel } from '@vigil/kernel-probe';
 import { hostNamespaces } from '@vigil/process-cache';
 import { parsePolicy } from '@vigil/policy';
+import { ProcessEventSource, type RawHookEvent } from '@vigil/bpf-native';
 import { kernelFromProbe, PolicyRuntime, SYSCALLS_X86_64 } from '../../src/index';
 
 const skip = process.getuid?.() !== 0 ? 'needs root' : undefined;
@@ -87,5 +88,55 @@ spec:
       runtime.delete('deny-port');
     }
     expect((await connect(myBash, ports[0]!)).stdout).toBe('hello\n');
+  });
+
+  it('reads a sock argument (tcp_connect) and filters on its peer in the kernel, where kprobes attach', async (ctx) => {
+    const report = await probeKernel();
+    if (
+      report.hookStrategy.kernelFunction.mechanism !== 'kprobe' &&
+      report.hookStrategy.kernelFunction.mechanism !== 'fentry'
+    ) {
+      console.warn(`SKIPPED sock argument test on ${os.release()}: ${report.hookStrategy.kernelFunction.why}`);
+      ctx.skip();
+    }
+    const events: RawHookEvent[] = [];
+    const source = ProcessEventSource.open({
+      pollIntervalMs: 5,
+      onEvents: (b) => events.push(...b.flatMap((e) => (e.kind === 'hook' ? [e] : []))),
+    });
+    const rt = new PolicyRuntime({
+      kernel: kernelFromProbe(report, SYSCALLS_X86_64, hostNamespaces()),
+      shared: source.sharedMaps(),
+    });
+    try {
+      const parsed = parsePolicy(`apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata: { name: tcp-peer }
+spec:
+  kprobes:
+  - call: tcp_connect
+    syscall: false
+    args: [{ index: 0, type: sock }]
+    selectors:
+    - matchArgs:
+      - { index: 0, operator: DPort, values: ["${ports[1]}"] }
+      - { index: 0, operator: DAddr, values: ["127.0.0.0/8"] }
+      - { index: 0, operator: Protocol, values: [IPPROTO_TCP] }
+`);
+      if (!parsed.ok) throw new Error(parsed.errors.map((e) => `${e.path}: ${e.reason}`).join('; '));
+      rt.add(parsed.policy);
+      const other = await connect(myBash, ports[0]!);
+      const mine = await connect(myBash, ports[1]!);
+      expect([other.stdout, mine.stdout]).toEqual(['hello\n', 'hello\n']);
+      const deadline = Date.now() + 10_000;
+      while (!events.some((e) => e.args[0]?.sock?.dport === ports[1]) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      const ev = events.find((e) => e.args[0]?.sock?.dport === ports[1]);
+      expect(ev?.args[0]?.sock).toMatchObject({ family: 2, protocol: 6, daddr: Buffer.from([127, 0, 0, 1]) });
+      expect(events.some((e) => e.args[0]?.sock?.dport === ports[0])).toBe(false); // filtered in the kernel
+    } finally {
+      rt.close();
+      source.close();
+    }
   });
 });
