@@ -1127,7 +1127,8 @@ int vigil_lsm(void *ctx)
 	return verdict;
 }
 
-/* syscalls:sys_enter_* / sys_exit_*: the same layout for every syscall. */
+/* syscalls:sys_enter_* / sys_exit_* and raw_syscalls:sys_enter / sys_exit share this layout
+ * (raw_syscalls' id is a long: its low half is the number). */
 struct sys_enter_ctx {
 	__u64 common;
 	__s32 nr;
@@ -1143,7 +1144,7 @@ struct sys_exit_ctx {
 };
 
 /* By constant indices only: a variable index loses the verifier's bounds. */
-static __always_inline __u64 sys_arg(const __u64 *sys, __u8 src, __u64 constant)
+static __always_inline __u64 sys_arg(const __u64 *sys, __u8 src, __u64 constant, __u32 nr)
 {
 	switch (src) {
 	case 0: return sys[0];
@@ -1152,6 +1153,7 @@ static __always_inline __u64 sys_arg(const __u64 *sys, __u8 src, __u64 constant)
 	case 3: return sys[3];
 	case 4: return sys[4];
 	case 5: return sys[5];
+	case VIGIL_SRC_NR: return nr;
 	default: return constant;
 	}
 }
@@ -1160,9 +1162,12 @@ SEC("tracepoint")
 int vigil_sys_enter(struct sys_enter_ctx *ctx)
 {
 	__u32 nr = ctx->nr, i;
+	__u32 any = VIGIL_SYSCALL_ANY;
 	struct vigil_syscall_map *m = bpf_map_lookup_elem(&vigil_hook_syscalls, &nr);
 	__u64 raw[VIGIL_SYSCALL_ARGS] = {}, sys[VIGIL_SYSCALL_ARGS];
 
+	if (!m) /* raw_syscalls/sys_enter: one entry for every syscall */
+		m = bpf_map_lookup_elem(&vigil_hook_syscalls, &any);
 	if (!m)
 		return 0;
 	/* Copied with a probe read: a direct context read of all six would make the program
@@ -1171,7 +1176,7 @@ int vigil_sys_enter(struct sys_enter_ctx *ctx)
 	bpf_probe_read_kernel(sys, sizeof(sys), ctx->args);
 	/* Function argument j is syscall argument m->src[j], or the constant m->value[j]. */
 	for (i = 0; i < VIGIL_SYSCALL_ARGS; i++)
-		raw[i] = sys_arg(sys, m->src[i], m->value[i]);
+		raw[i] = sys_arg(sys, m->src[i], m->value[i], nr);
 	on_entry(raw, nr);
 	return 0;
 }

@@ -55,6 +55,8 @@ enum vigil_arg_type {
 /* Where an argument comes from. */
 #define VIGIL_SRC_CONST      0x80 /* not a function argument: the constant `value` (syscall equivalents) */
 #define VIGIL_SRC_RETURN     0x40 /* the return value (returnArg) */
+#define VIGIL_SRC_NR         0x81 /* vigil_syscall_map only: the syscall number (raw_syscalls) */
+#define VIGIL_SYSCALL_ANY    0xffffffffu /* vigil_hook_syscalls key for every syscall (raw_syscalls) */
 
 /* vigil_hook_arg.flags */
 #define VIGIL_ARGF_USER      (1u << 0) /* the pointer is a user-space pointer (syscalls) */

@@ -421,13 +421,21 @@ export function encodeHookConfig(hook: HookConfig): EncodedHook {
   return { config: buf, maps };
 }
 
-/** struct vigil_syscall_map: function argument j = syscall argument src[j], or a constant. */
-export function encodeSyscallMap(src: (number | { const: bigint } | undefined)[]): Buffer {
+/** Where function argument j comes from at a syscall tracepoint: a syscall argument, a constant, or the syscall's number. */
+export type SyscallArgSource = number | { const: bigint } | 'nr' | undefined;
+
+const SRC_NR = 0x81;
+/** vigil_hook_syscalls key matching every syscall (raw_syscalls). */
+export const SYSCALL_ANY = 0xffffffff;
+
+/** struct vigil_syscall_map: function argument j = syscall argument src[j], a constant, or the number. */
+export function encodeSyscallMap(src: SyscallArgSource[]): Buffer {
   limit('syscall map entries', src.length, SYSCALL_ARGS);
   const buf = Buffer.alloc(56);
   for (let j = 0; j < SYSCALL_ARGS; j++) {
     const s = src[j];
     if (typeof s === 'number') buf.writeUInt8(s, j);
+    else if (s === 'nr') buf.writeUInt8(SRC_NR, j);
     else {
       buf.writeUInt8(SRC_CONST, j);
       if (s) buf.writeBigUInt64LE(BigInt.asUintN(64, s.const), 8 + 8 * j);

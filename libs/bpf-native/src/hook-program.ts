@@ -17,6 +17,8 @@ import {
   type HookMapEntries,
   type HookModeName,
   type HookStatName,
+  type SyscallArgSource,
+  SYSCALL_ANY,
 } from './hook-layout';
 import { ensureTracefs } from './mounts';
 import { packageRoot } from './native';
@@ -32,14 +34,16 @@ export type HookAttach =
   /** User-space functions of a binary or library, by symbol or by offset in the file. */
   | { kind: 'uprobe'; path: string; symbols: string[]; offsets: number[] }
   /** The equivalent syscalls' tracepoints, each with how to rebuild the function's arguments. */
-  | { kind: 'syscalls'; syscalls: SyscallEquivalent[] };
+  | { kind: 'syscalls'; syscalls: SyscallEquivalent[] }
+  /** raw_syscalls:sys_enter (every syscall): the hook's arguments from the number and the syscall's. */
+  | { kind: 'rawSyscalls'; args: SyscallArgSource[] };
 
 export interface SyscallEquivalent {
   /** e.g. "read" (tracepoints syscalls:sys_enter_read / sys_exit_read). */
   name: string;
   nr: number;
   /** Function argument j = syscall argument args[j], or a constant. */
-  args: (number | { const: bigint } | undefined)[];
+  args: SyscallArgSource[];
 }
 
 /** Maps of the process object a hook shares (ProcessEventSource.sharedMaps()). */
@@ -129,7 +133,7 @@ export class HookProgram {
       if (!opts.cgroupRoot) throw new RangeError('a deferred Override needs cgroupRoot');
       wanted.add('vigil_connect4').add('vigil_connect6');
     }
-    if (attach.kind === 'syscalls') {
+    if (attach.kind === 'syscalls' || attach.kind === 'rawSyscalls') {
       wanted.add('vigil_sys_enter');
       if (ret) wanted.add('vigil_sys_exit');
     } else {
@@ -154,7 +158,7 @@ export class HookProgram {
       this.object.map('vigil_events').setMaxEntries(opts.ringBytes);
     }
     // Size each selector map to its entries (a map needs at least one).
-    const syscalls = attach.kind === 'syscalls' ? attach.syscalls.length : 0;
+    const syscalls = attach.kind === 'syscalls' ? attach.syscalls.length : attach.kind === 'rawSyscalls' ? 1 : 0;
     this.object.map('vigil_hook_strs').setMaxEntries(Math.max(1, maps.strs.length));
     this.object.map('vigil_hook_prefix').setMaxEntries(Math.max(1, maps.prefixes.length));
     this.object.map('vigil_hook_ints').setMaxEntries(Math.max(1, maps.ints.length));
@@ -168,13 +172,17 @@ export class HookProgram {
     put(this.object.map('vigil_hook_strs'), maps.strs);
     put(this.object.map('vigil_hook_prefix'), maps.prefixes);
     put(this.object.map('vigil_hook_ints'), maps.ints);
-    if (opts.attach.kind === 'syscalls') {
-      const m = this.object.map('vigil_hook_syscalls');
-      for (const s of opts.attach.syscalls) {
-        const key = Buffer.alloc(4);
-        key.writeUInt32LE(s.nr);
-        m.update(key, encodeSyscallMap(s.args));
-      }
+    const entries =
+      opts.attach.kind === 'syscalls'
+        ? opts.attach.syscalls.map((s) => ({ nr: s.nr, args: s.args }))
+        : opts.attach.kind === 'rawSyscalls'
+          ? [{ nr: SYSCALL_ANY, args: opts.attach.args }]
+          : [];
+    const m = this.object.map('vigil_hook_syscalls');
+    for (const e of entries) {
+      const key = Buffer.alloc(4);
+      key.writeUInt32LE(e.nr);
+      m.update(key, encodeSyscallMap(e.args));
     }
   }
 
@@ -215,6 +223,16 @@ export class HookProgram {
         }
         break;
       }
+      case 'rawSyscalls':
+        ensureTracefs();
+        if (ret)
+          add('vigil_sys_exit', 'raw_syscalls/sys_exit', () =>
+            this.object.program('vigil_sys_exit').attachTracepoint('raw_syscalls', 'sys_exit'),
+          );
+        add('vigil_sys_enter', 'raw_syscalls/sys_enter', () =>
+          this.object.program('vigil_sys_enter').attachTracepoint('raw_syscalls', 'sys_enter'),
+        );
+        break;
       case 'syscalls':
         ensureTracefs();
         // Return side first: an entry recorded before its exit probe exists would wait forever.

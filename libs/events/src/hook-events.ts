@@ -85,6 +85,8 @@ export interface KprobeArgument {
   linux_binprm_arg?: { path?: string; flags?: string; permission?: string };
   sockaddr_arg?: KprobeSockaddr;
   sock_arg?: KprobeSock;
+  /** tetragon.SyscallId: a raw syscall number and its ABI. */
+  syscall_id?: { id?: number; abi?: string };
   label?: string;
 }
 

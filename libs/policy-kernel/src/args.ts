@@ -10,6 +10,7 @@ const KERNEL_TYPE: Partial<Record<ArgType, ArgTypeName>> = {
   int32: 's32',
   uint32: 'u32',
   int64: 's64',
+  syscall64: 's64',
   uint64: 'u64',
   size_t: 'u64',
   int16: 's16',

@@ -16,7 +16,14 @@ import {
   type UprobeHook,
 } from '@vigil/policy';
 import { argConfig, kernelType } from './args';
-import { equivalentFor, syscallName, syscallOfTracepoint, tracepointName, type EquivalentGroup } from './equivalents';
+import {
+  equivalentFor,
+  nativeSyscallName,
+  syscallName,
+  syscallOfTracepoint,
+  tracepointName,
+  type EquivalentGroup,
+} from './equivalents';
 import type { CompileKernel } from './kernel';
 import type { WorkloadScope } from './workloads';
 import { compileSelectors, type ActionAbility, type SelectorContext } from './selectors';
@@ -122,6 +129,8 @@ interface Plan {
   ability: ActionAbility;
   /** Override through the cgroup connect programs (see Equivalent.cgroupOverride). */
   deferred?: boolean;
+  /** Where a policy argument `index` sits among the hook's raw arguments (default: the same). */
+  argSource?: (index: number) => number;
 }
 
 function sendSignal(k: CompileKernel): Pick<ActionAbility, 'sendSignal'> {
@@ -281,7 +290,10 @@ function listPlan(h: FunctionHook, list: ListSpec, k: CompileKernel): Plan {
   if (hasOverride(h)) throw new Unsupported(`Override on the functions of list ${list.name} is not supported yet`);
   if (list.type === 'syscalls' || list.type === 'generated_syscalls') {
     if (!k.tracepoints) throw new Unsupported('no tracepoint can attach on this kernel');
-    const names = list.type === 'generated_syscalls' ? Object.keys(k.syscalls) : list.values.map(syscallName);
+    const names =
+      list.type === 'generated_syscalls'
+        ? Object.keys(k.syscalls)
+        : list.values.flatMap((v) => nativeSyscallName(v) ?? []);
     const here = [...new Set(names)].filter((n) => k.syscalls[n] !== undefined);
     if (here.length === 0) throw new Unsupported(`list ${list.name}: none of its syscalls exists on this architecture`);
     return {
@@ -309,6 +321,29 @@ function listPlan(h: FunctionHook, list: ListSpec, k: CompileKernel): Plan {
   };
 }
 
+/** Tetragon's index of raw_syscalls/sys_enter's `id` field (after the four common fields). */
+const RAW_SYSCALLS_ID = 4;
+
+/** raw_syscalls/sys_enter: every syscall; the hook reads the number (field 4) as its first argument. */
+function rawSyscallsPlan(k: CompileKernel): Plan {
+  if (!k.tracepoints) throw new Unsupported('no tracepoint can attach on this kernel');
+  return {
+    mechanism: 'rawSyscalls',
+    how: 'tracepoint raw_syscalls/sys_enter (every syscall)',
+    attach: { kind: 'rawSyscalls', args: ['nr', 0, 1, 2, 3, 4] },
+    user: true,
+    syscallRegs: false,
+    ability: { override: false, whyNoOverride: "a tracepoint cannot change a syscall's result", ...sendSignal(k) },
+    argSource: (index) => {
+      if (index !== RAW_SYSCALLS_ID)
+        throw new Unsupported(
+          `raw_syscalls/sys_enter field ${index}: only the syscall id (index ${RAW_SYSCALLS_ID}) is read yet`,
+        );
+      return 0;
+    },
+  };
+}
+
 function planFor(h: Hook, k: CompileKernel, lists: ListSpec[]): Plan {
   switch (h.kind) {
     case 'kprobe':
@@ -322,10 +357,13 @@ function planFor(h: Hook, k: CompileKernel, lists: ListSpec[]): Plan {
     case 'lsm':
       return lsmPlan(h, k);
     case 'tracepoint':
+      if (h.raw)
+        throw new Unsupported(`raw tracepoint ${h.subsystem}/${h.event}: raw tracepoint arguments are not read yet`);
       if (h.subsystem === 'syscalls' && /^sys_enter_\w+$/.test(h.event))
         return syscallTracepoint(h.event.slice('sys_enter_'.length), k);
+      if (h.subsystem === 'raw_syscalls' && h.event === 'sys_enter') return rawSyscallsPlan(k);
       throw new Unsupported(
-        `tracepoint ${h.subsystem}/${h.event}: only syscalls/sys_enter_* tracepoints are supported yet`,
+        `tracepoint ${h.subsystem}/${h.event}: only syscalls/sys_enter_* and raw_syscalls/sys_enter are supported yet`,
       );
     case 'uprobe':
       return uprobePlan(h, k);
@@ -357,7 +395,10 @@ function build(
     : (plan.attaches ?? [plan.attach!]).map((attach) => ({ attach }));
   const warnings: string[] = [];
   const hooks = variants.map(({ group, attach: direct }): CompiledHook => {
-    const args: HookArgConfig[] = h.args.map((a) => argConfig(a, { user: plan.user, read: group?.read?.[a.index] }));
+    const args: HookArgConfig[] = h.args.map((a) => {
+      const arg = argConfig(a, { user: plan.user, read: group?.read?.[a.index] });
+      return plan.argSource ? { ...arg, src: plan.argSource(a.index) } : arg;
+    });
     const sel = compileSelectors(h.selectors, args, plan.ability, source, ctx);
     warnings.push(...sel.warnings);
     const hookId = nextId();
@@ -443,9 +484,7 @@ export function compilePolicy(policy: TracingPolicy, kernel: CompileKernel, opts
         () => id++,
         kernel.syscalls,
         workloadScope(policy) !== undefined,
-        {
-          hostNamespaces: kernel.hostNamespaces,
-        },
+        { hostNamespaces: kernel.hostNamespaces, lists: policy.spec.lists, syscalls: kernel.syscalls },
       );
       out.hooks.push(...built.hooks);
       out.warnings.push(...built.warnings);

@@ -150,6 +150,11 @@ export function syscallOfTracepoint(name: string): string {
   return Object.entries(TRACEPOINT_NAMES).find(([, tp]) => tp === name)?.[0] ?? name;
 }
 
+/** A list entry's syscall on this (x86_64) ABI; undefined for another ABI's (`__ia32_sys_dup`). */
+export function nativeSyscallName(call: string): string | undefined {
+  return /^__(ia32|arm64)_/.test(call) ? undefined : syscallName(call);
+}
+
 /** "sys_write", "__x64_sys_write", "__se_sys_write", "ksys_write" → "write". */
 export function syscallName(call: string): string {
   return call.replace(/^(__x64_|__ia32_|__arm64_|__se_|__do_)?sys_/, '').replace(/^ksys_/, '');

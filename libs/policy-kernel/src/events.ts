@@ -117,6 +117,8 @@ export function kprobeArgument(raw: RawHookArg, type: ArgType, label?: string): 
         return raw.sock ? { sock_arg: sockArg(raw.sock) } : {};
       case 'capability':
         return { capability_arg: { value: Number(raw.int ?? 0n) } };
+      case 'syscall64':
+        return { syscall_id: { id: Number(raw.int ?? 0n), abi: 'x64' } };
       case 'cred':
         return raw.cred
           ? {

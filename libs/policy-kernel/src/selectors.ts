@@ -19,11 +19,13 @@ import {
   type ArgFilter,
   type CapabilityFilter,
   type FilterValue,
+  type ListSpec,
   type NamespaceFilter,
   type PidFilter,
   type Selector,
 } from '@vigil/policy';
 import { STRING_KERNEL_TYPES } from './args';
+import { nativeSyscallName } from './equivalents';
 import { Unsupported } from './unsupported';
 
 /** What the hook's mechanism can do, for the actions. */
@@ -37,6 +39,9 @@ export interface ActionAbility {
 export interface SelectorContext {
   /** For matchNamespaces' "host_ns". */
   hostNamespaces?: NamespaceInums;
+  /** spec.lists, for "list:NAME" values (InMap over a syscall list: their numbers). */
+  lists?: ListSpec[];
+  syscalls?: Readonly<Record<string, number>>;
 }
 
 function lowerFirst(s: string): string {
@@ -69,10 +74,11 @@ const STRING_OPS = new Set(['Equal', 'NotEqual', 'Prefix', 'NotPrefix', 'Postfix
 /** InMap ranges are expanded into the map up to this many values. */
 const MAX_RANGE_EXPANSION = 4096;
 
-function intValues(f: ArgFilter): bigint[] {
+function intValues(f: ArgFilter, ctx: SelectorContext = {}): bigint[] {
   const out: bigint[] = [];
   for (const v of f.values) {
     if (v.kind === 'int') out.push(v.value);
+    else if (v.kind === 'list' && f.operator.endsWith('InMap')) out.push(...listNumbers(v.list, ctx));
     else if (v.kind === 'range' && f.operator.endsWith('InMap')) {
       if (v.max - v.min >= BigInt(MAX_RANGE_EXPANSION))
         throw new Unsupported(`${f.operator} range ${v.raw} is wider than ${MAX_RANGE_EXPANSION} values`);
@@ -80,6 +86,18 @@ function intValues(f: ArgFilter): bigint[] {
     } else throw new Unsupported(`${f.operator} value ${describe(v)} is not supported for an integer argument`);
   }
   return out;
+}
+
+/** A syscalls list's values as this architecture's numbers (other architectures' entries are not here). */
+function listNumbers(name: string, ctx: SelectorContext): bigint[] {
+  const list = ctx.lists?.find((l) => l.name === name);
+  if (!list) throw new Unsupported(`list ${name} is not defined in spec.lists`);
+  if (list.type !== 'syscalls' && list.type !== 'generated_syscalls')
+    throw new Unsupported(`list ${name}: only syscall lists can be InMap values yet`);
+  const table = ctx.syscalls ?? {};
+  const names =
+    list.type === 'generated_syscalls' ? Object.keys(table) : list.values.flatMap((v) => nativeSyscallName(v) ?? []);
+  return names.flatMap((n) => (table[n] === undefined ? [] : [BigInt(table[n])]));
 }
 
 function describe(v: FilterValue): string {
@@ -136,7 +154,7 @@ function sockFilter(f: ArgFilter, pos: number, op: SockFilterConfig['op'], where
   return { arg: pos, op, values };
 }
 
-function filter(f: ArgFilter, args: HookArgConfig[], where: string): FilterConfig {
+function filter(f: ArgFilter, args: HookArgConfig[], where: string, ctx: SelectorContext): FilterConfig {
   const pos = f.argPosition;
   if (pos === undefined || pos >= args.length)
     throw new Unsupported(`${where}: index ${f.index} names no declared argument`);
@@ -159,7 +177,7 @@ function filter(f: ArgFilter, args: HookArgConfig[], where: string): FilterConfi
   }
   if (!INT_OPS.has(f.operator))
     throw new Unsupported(`${where}: operator ${f.operator} on a ${type} argument is not supported yet`);
-  return { arg: pos, op: f.operator as IntFilterConfig['op'], values: intValues(f) };
+  return { arg: pos, op: f.operator as IntFilterConfig['op'], values: intValues(f, ctx) };
 }
 
 function retFilter(f: ArgFilter, where: string): IntFilterConfig {
@@ -268,7 +286,7 @@ export function compileSelectors(
       namespaces: namespaces(s.matchNamespaces, ctx, `${at}.matchNamespaces`),
       capabilities: capabilities(s.matchCapabilities, `${at}.matchCapabilities`),
       binaries: bins && { op: bins.operator, paths: bins.values },
-      args: s.matchArgs.map((f, k) => filter(f, args, `${at}.matchArgs[${k}]`)),
+      args: s.matchArgs.map((f, k) => filter(f, args, `${at}.matchArgs[${k}]`, ctx)),
       returnArgs: s.matchReturnArgs.map((f, k) => retFilter(f, `${at}.matchReturnArgs[${k}]`)),
       actions: actions.length ? actions : undefined,
     };

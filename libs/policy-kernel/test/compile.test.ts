@@ -297,4 +297,26 @@ spec:
       ['security_inode_mkdir', { kind: 'kprobe', func: 'security_inode_mkdir' }],
     ]);
   });
+
+  it('raw_syscalls/sys_enter: every syscall, the id as the first argument, InMap over a syscall list', () => {
+    const p = policy(`apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata: { name: raw }
+spec:
+  lists:
+  - { name: dups, type: syscalls, values: [sys_dup, sys_dup2, __ia32_sys_dup] }
+  tracepoints:
+  - subsystem: raw_syscalls
+    event: sys_enter
+    args: [{ index: 4, type: syscall64 }]
+    selectors:
+    - matchArgs: [{ index: 0, operator: InMap, values: ["list:dups"] }]`);
+    const c = compilePolicy(p, HOST, { firstHookId: 1 });
+    expect(c.unsupported).toEqual([]);
+    const h = c.hooks[0]!;
+    expect(h).toMatchObject({ mechanism: 'rawSyscalls', eventKind: 'tracepoint', target: 'raw_syscalls/sys_enter' });
+    expect(h.attach).toEqual({ kind: 'rawSyscalls', args: ['nr', 0, 1, 2, 3, 4] });
+    expect(h.config.args[0]).toMatchObject({ type: 's64', src: 0 });
+    expect(h.config.selectors[0]!.args).toEqual([{ arg: 0, op: 'InMap', values: [32n, 33n] }]);
+  });
 });

@@ -402,4 +402,33 @@ describe.skipIf(skip !== undefined)('in-kernel selectors and actions on real sys
       runtime.delete('rate');
     }
   });
+
+  it('raw_syscalls/sys_enter with InMap over a syscall list: only those syscalls of a process post', async () => {
+    const parsed = parsePolicy(`apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata: { name: raw-dups }
+spec:
+  lists:
+  - { name: dups, type: syscalls, values: [sys_dup, sys_dup2] }
+  tracepoints:
+  - subsystem: raw_syscalls
+    event: sys_enter
+    args: [{ index: 4, type: syscall64 }]
+    selectors:
+    - matchArgs: [{ index: 0, operator: InMap, values: ["list:dups"] }]
+`);
+    if (!parsed.ok) throw new Error(parsed.errors.map((e) => e.reason).join('; '));
+    runtime.add(parsed.policy);
+    try {
+      const py = spawnSync('python3', ['-c', 'import os; os.dup2(1, 5)'], { encoding: 'utf8' });
+      expect(py.status).toBe(0);
+      const mine = () => events.filter((e) => e.pid === py.pid && runtime.lookup(e.hookId)?.policyName === 'raw-dups');
+      const deadline = Date.now() + 10_000;
+      while (mine().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(mine().map((e) => e.args[0]?.int)).toContain(33n); // dup2
+      expect(mine().every((e) => e.args[0]?.int === 32n || e.args[0]?.int === 33n)).toBe(true); // nothing else
+    } finally {
+      runtime.delete('raw-dups');
+    }
+  });
 });
