@@ -248,10 +248,7 @@ static __noinline __u32 put_path(struct hook_heap *h, __u32 pos, const struct pa
 	s = bpf_map_lookup_elem(&vigil_walk, &zero);
 	if (!s)
 		return 0;
-	if (off >= WALK_SIZE) {
-		s->buf[WALK_SIZE - 1] = '/';
-		off = WALK_SIZE - 1;
-	}
+	off = walked_start(s, off);
 	len = WALK_SIZE - off;
 	if (len > VIGIL_ARG_STR_MAX || pos > VIGIL_HOOK_DATA_MAX)
 		return 0;

@@ -166,10 +166,7 @@ static __always_inline __u32 put_walked(struct exec_heap *h, __u32 pos, __u32 of
 
 	if (!s)
 		return 0;
-	if (off >= WALK_SIZE) { /* nothing above the root: the root itself */
-		s->buf[WALK_SIZE - 1] = '/';
-		off = WALK_SIZE - 1;
-	}
+	off = walked_start(s, off);
 	len = WALK_SIZE - off;
 	if (len > VIGIL_PATH_MAX || pos > DATA_MAX - VIGIL_PATH_MAX)
 		return 0;

@@ -114,4 +114,13 @@ static __always_inline __u32 walk_path(const struct path *path, const struct pat
 	return w.off;
 }
 
+/* Where a walked path starts in s->buf: at off, or a lone "/" when nothing was above the root. */
+static __always_inline __u32 walked_start(struct walk_scratch *s, __u32 off)
+{
+	if (off < WALK_SIZE)
+		return off;
+	s->buf[WALK_SIZE - 1] = '/';
+	return WALK_SIZE - 1;
+}
+
 #endif /* VIGIL_PATH_H */
