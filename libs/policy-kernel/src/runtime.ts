@@ -81,7 +81,12 @@ export class PolicyRuntime {
   private readonly byHookId = new Map<number, { loaded: Loaded; hook: CompiledHook }>();
   private nextHookId = 1;
 
-  constructor(private readonly opts: PolicyRuntimeOptions) {}
+  /** Where cgroup programs attach: fixed for the node's life, so resolved once. */
+  private readonly cgroupRoot: string | undefined;
+
+  constructor(private readonly opts: PolicyRuntimeOptions) {
+    this.cgroupRoot = opts.cgroupRoot ?? findCgroup2Mount();
+  }
 
   /** Compiles and loads; throws PolicyLoadError (nothing changed) when it cannot. */
   add(policy: TracingPolicy, mode?: PolicyMode): PolicyStatus {
@@ -201,7 +206,7 @@ export class PolicyRuntime {
             shared: this.opts.shared,
             mode: loaded.mode,
             objectPath: this.opts.objectPath,
-            cgroupRoot: this.opts.cgroupRoot ?? findCgroup2Mount(),
+            cgroupRoot: this.cgroupRoot,
           }),
         );
       this.applyScope(loaded);

@@ -35,6 +35,7 @@ export class ProcessPipelineProvider implements OnApplicationBootstrap, OnApplic
   policies?: PolicyRuntime;
   private readonly policyDir: string;
   private readonly workloads: WorkloadSource;
+  private readonly cgroupRoot: string | undefined;
   private readonly workloadsRefreshMs: number;
   private workloadTimer?: NodeJS.Timeout;
 
@@ -43,12 +44,11 @@ export class ProcessPipelineProvider implements OnApplicationBootstrap, OnApplic
     this.attachMode = c.attachMode;
     this.policyDir = c.policyDir;
     this.workloadsRefreshMs = c.workloadsRefresh;
+    // The cgroup2 mount does not move while the collector runs: found once, scanned every refresh.
+    this.cgroupRoot = findCgroup2Mount();
     this.workloads = {
       pods: () => (c.workloadsFile ? readWorkloadFile(c.workloadsFile) : []),
-      cgroups: () => {
-        const root = findCgroup2Mount();
-        return root ? scanPodCgroups(root) : [];
-      },
+      cgroups: () => (this.cgroupRoot ? scanPodCgroups(this.cgroupRoot) : []),
     };
     const cache = new ProcessCache({
       nodeName: config.node.name,
@@ -105,6 +105,7 @@ export class ProcessPipelineProvider implements OnApplicationBootstrap, OnApplic
         kernel: kernelFromProbe(report, SYSCALLS_X86_64, hostNamespaces()),
         shared: this.pipeline.sharedMaps(),
         workloads: this.workloads,
+        cgroupRoot: this.cgroupRoot,
       });
       this.policies = policies;
       this.pipeline.usePolicies(policies);

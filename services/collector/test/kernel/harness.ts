@@ -56,12 +56,5 @@ export function startPipeline(options: { capacity?: number } = {}) {
   return { bus, events, cache, pipeline, execOf, exitOf, waitFor, close: () => pipeline.close() };
 }
 
-/** Where cgroup v2 is mounted on this machine (/sys/fs/cgroup/unified here, /sys/fs/cgroup on most). */
-export function cgroup2Root(): string {
-  const line = fs
-    .readFileSync('/proc/self/mounts', 'utf8')
-    .split('\n')
-    .find((l) => l.split(' ')[2] === 'cgroup2');
-  if (!line) throw new Error('no cgroup2 mount');
-  return line.split(' ')[1]!;
-}
+/** Where cgroup v2 is mounted (one definition, with the pod cgroups the policy tests create). */
+export { cgroup2Root } from '@vigil/policy-kernel/dist/testing/fake-kube-node';
