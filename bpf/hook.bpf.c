@@ -16,7 +16,10 @@
  *                                         hook decided (deny connect() where nothing else can)
  *   vigil_sys_enter / vigil_sys_exit      any syscalls:sys_enter_* / sys_exit_* tracepoint:
  *                                         the "equivalent syscall" strategy for kernels
- *                                         without kprobes or trampolines
+ *                                         without kprobes or trampolines (at the exit only,
+ *                                         when the arguments are the syscall's result)
+ *   vigil_tp_btf                          a BTF-typed kernel tracepoint standing for a function
+ *                                         (inet_sock_set_state for tcp_connect), or a raw one
  *
  * The configuration is constant for the verifier, so each copy verifies (and runs) only the
  * paths its hook uses. The ring buffer and the process map are the process object's
@@ -342,6 +345,35 @@ static __always_inline __u32 put_sock(struct hook_heap *h, __u32 pos, struct soc
 	return sizeof(vs);
 }
 
+static __always_inline __u32 put_user_ns(struct hook_heap *h, __u32 pos, struct user_namespace *ns)
+{
+	struct vigil_user_ns vn = {};
+
+	if (pos > VIGIL_HOOK_DATA_MAX || !ns)
+		return 0;
+	vn.level = BPF_CORE_READ(ns, level);
+	vn.owner = BPF_CORE_READ(ns, owner.val);
+	vn.group = BPF_CORE_READ(ns, group.val);
+	vn.inum = BPF_CORE_READ(ns, ns.inum);
+	__builtin_memcpy(&h->data[pos], &vn, sizeof(vn));
+	return sizeof(vn);
+}
+
+#define S_IFMT   0170000
+#define S_IFSOCK 0140000
+
+/* The sock behind a socket's fd (a socket file's private_data is its struct socket). */
+static __always_inline struct sock *fd_sock(__u32 fd)
+{
+	struct file *f = fd_file(fd);
+	struct socket *sock;
+
+	if (!f || (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return NULL;
+	sock = BPF_CORE_READ(f, private_data);
+	return sock ? BPF_CORE_READ(sock, sk) : NULL;
+}
+
 /* Reads argument i of the function arguments raw[] into the record at pos; returns the
  * position after it. */
 static __noinline __u32 read_arg(struct hook_heap *h, __u32 pos, struct arg_slots *sl, __u32 i,
@@ -413,6 +445,12 @@ static __noinline __u32 read_arg(struct hook_heap *h, __u32 pos, struct arg_slot
 		break;
 	case VIGIL_ARG_SOCKET:
 		len = put_sock(h, p, BPF_CORE_READ((struct socket *)v, sk));
+		break;
+	case VIGIL_ARG_FD_SOCK:
+		len = put_sock(h, p, fd_sock((__u32)v));
+		break;
+	case VIGIL_ARG_USER_NS:
+		len = put_user_ns(h, p, (struct user_namespace *)v);
 		break;
 	default:
 		ah.flags = VIGIL_ARGE_ERROR;
@@ -860,6 +898,47 @@ static __noinline void post(struct hook_heap *h)
 
 /* ---- entry and return ---- */
 
+/* raw[i] by constant indices only: a variable index loses the verifier's bounds. */
+static __always_inline __u64 raw_at(const __u64 *raw, __u8 i)
+{
+	switch (i) {
+	case 0: return raw[0];
+	case 1: return raw[1];
+	case 2: return raw[2];
+	case 3: return raw[3];
+	case 4: return raw[4];
+	case 5: return raw[5];
+	default: return 0;
+	}
+}
+
+static __always_inline bool guard_pass(const volatile struct vigil_guard *g, const __u64 *raw)
+{
+	__u64 v = raw_at(raw, g->src);
+
+	switch (g->op) {
+	case VIGIL_GUARD_EQUAL: return v == g->value;
+	case VIGIL_GUARD_MASK: return (v & g->value) != 0;
+	case VIGIL_GUARD_BIT_IN: return v < 64 && ((1ull << v) & g->value);
+	case VIGIL_GUARD_PROTOCOL: return v && BPF_CORE_READ((struct sock *)v, sk_protocol) == g->value;
+	default: return false;
+	}
+}
+
+/* Every guard holds (see struct vigil_guard). */
+static __always_inline bool guards_pass(const __u64 *raw)
+{
+	__u32 k;
+
+	for (k = 0; k < VIGIL_HOOK_GUARDS; k++) {
+		if (k >= vigil_hook_cfg.nguards)
+			break;
+		if (!guard_pass(&vigil_hook_cfg.guards[k], raw))
+			return false;
+	}
+	return true;
+}
+
 /* The hook fired with these function arguments. Returns the Override error (0: none). */
 static __always_inline __s32 on_entry(__u64 *raw, __u32 syscall)
 {
@@ -871,6 +950,8 @@ static __always_inline __s32 on_entry(__u64 *raw, __u32 syscall)
 	__s32 verdict = 0;
 	bool want_post = true;
 
+	if (!guards_pass(raw))
+		return 0;
 	stat_add(VIGIL_HS_CALLS);
 	if (vigil_hook_cfg.flags & VIGIL_HOOKF_CGROUPS) {
 		__u64 cg = bpf_get_current_cgroup_id();
@@ -1140,8 +1221,10 @@ struct sys_exit_ctx {
 	__s64 ret;
 };
 
-/* By constant indices only: a variable index loses the verifier's bounds. */
-static __always_inline __u64 sys_arg(const __u64 *sys, __u8 src, __u64 constant, __u32 nr)
+/* Function argument j from map entry m: a syscall argument (by constant indices only: a
+ * variable index loses the verifier's bounds), the number, a constant, or (at the exit) the
+ * syscall's result; the task's cred anywhere. */
+static __always_inline __u64 sys_arg(const __u64 *sys, __u8 src, __u64 constant, __u32 nr, __s64 ret)
 {
 	switch (src) {
 	case 0: return sys[0];
@@ -1151,6 +1234,8 @@ static __always_inline __u64 sys_arg(const __u64 *sys, __u8 src, __u64 constant,
 	case 4: return sys[4];
 	case 5: return sys[5];
 	case VIGIL_SRC_NR: return nr;
+	case VIGIL_SRC_RETVAL: return ret;
+	case VIGIL_SRC_TASK_CRED: return (__u64)BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), cred);
 	default: return constant;
 	}
 }
@@ -1173,7 +1258,7 @@ int vigil_sys_enter(struct sys_enter_ctx *ctx)
 	bpf_probe_read_kernel(sys, sizeof(sys), ctx->args);
 	/* Function argument j is syscall argument m->src[j], or the constant m->value[j]. */
 	for (i = 0; i < VIGIL_SYSCALL_ARGS; i++)
-		raw[i] = sys_arg(sys, m->src[i], m->value[i], nr);
+		raw[i] = sys_arg(sys, m->src[i], m->value[i], nr, 0);
 	on_entry(raw, nr);
 	return 0;
 }
@@ -1181,6 +1266,46 @@ int vigil_sys_enter(struct sys_enter_ctx *ctx)
 SEC("tracepoint")
 int vigil_sys_exit(struct sys_exit_ctx *ctx)
 {
-	on_return(ctx->ret);
+	__u32 nr = ctx->nr, i;
+	struct vigil_syscall_map *m;
+	__u64 raw[VIGIL_SYSCALL_ARGS] = {}, none[VIGIL_SYSCALL_ARGS] = {};
+	__s64 ret = ctx->ret;
+
+	if (!(vigil_hook_cfg.flags & VIGIL_HOOKF_AT_EXIT)) {
+		on_return(ret);
+		return 0;
+	}
+	/* VIGIL_HOOKF_AT_EXIT: the function acts on what the syscall produced (fd_install's fd is
+	 * open()'s result; commit_creds' cred is the task's once setuid() returned). */
+	if (ret < 0)
+		return 0;
+	m = bpf_map_lookup_elem(&vigil_hook_syscalls, &nr);
+	if (!m)
+		return 0;
+	for (i = 0; i < VIGIL_SYSCALL_ARGS; i++)
+		raw[i] = sys_arg(none, m->src[i], m->value[i], nr, ret);
+	on_entry(raw, nr);
+	return 0;
+}
+
+/* BTF-typed tracepoint (tp_btf): its context is the tracepoint's arguments as u64s, read only
+ * below tp_nargs (the verifier refuses a read past the prototype; tp_nargs is constant, so the
+ * reads it excludes are not even verified). Where a tracepoint also carries the result (e.g.
+ * cap_capable's), the return side runs at once. */
+SEC("tp_btf")
+int vigil_tp_btf(__u64 *ctx)
+{
+	__u64 raw[VIGIL_SYSCALL_ARGS] = {};
+	__u8 n = vigil_hook_cfg.tp_nargs;
+
+	if (n > 0) raw[0] = ctx[0];
+	if (n > 1) raw[1] = ctx[1];
+	if (n > 2) raw[2] = ctx[2];
+	if (n > 3) raw[3] = ctx[3];
+	if (n > 4) raw[4] = ctx[4];
+	if (n > 5) raw[5] = ctx[5];
+	on_entry(raw, 0xffffffff);
+	if (vigil_hook_cfg.tp_ret < VIGIL_SYSCALL_ARGS && (vigil_hook_cfg.flags & VIGIL_HOOKF_RETURN))
+		on_return(raw_at(raw, vigil_hook_cfg.tp_ret));
 	return 0;
 }

@@ -50,12 +50,16 @@ enum vigil_arg_type {
 	VIGIL_ARG_SOCKADDR = 19, /* struct sockaddr * (user pointer in syscalls) */
 	VIGIL_ARG_SOCK = 20,   /* struct sock * -> struct vigil_sock */
 	VIGIL_ARG_SOCKET = 21, /* struct socket * -> its sock, as VIGIL_ARG_SOCK */
+	VIGIL_ARG_USER_NS = 22, /* struct user_namespace * -> struct vigil_user_ns */
+	VIGIL_ARG_FD_SOCK = 23, /* int fd of a socket -> its sock, as VIGIL_ARG_SOCK (syscall equivalents) */
 };
 
 /* Where an argument comes from. */
 #define VIGIL_SRC_CONST      0x80 /* not a function argument: the constant `value` (syscall equivalents) */
 #define VIGIL_SRC_RETURN     0x40 /* the return value (returnArg) */
 #define VIGIL_SRC_NR         0x81 /* vigil_syscall_map only: the syscall number (raw_syscalls) */
+#define VIGIL_SRC_RETVAL     0x82 /* vigil_syscall_map only: the syscall's result (VIGIL_HOOKF_AT_EXIT hooks) */
+#define VIGIL_SRC_TASK_CRED  0x83 /* vigil_syscall_map only: the calling task's credentials */
 #define VIGIL_SYSCALL_ANY    0xffffffffu /* vigil_hook_syscalls key for every syscall (raw_syscalls) */
 
 /* vigil_hook_arg.flags */
@@ -189,6 +193,28 @@ struct vigil_selector {
 #define VIGIL_HOOKF_RET_USER (1u << 3) /* a string return value points into user memory (uretprobes) */
 #define VIGIL_HOOKF_CGROUPS  (1u << 4) /* only tasks in the cgroups of vigil_hook_cgroups (namespaced policies) */
 #define VIGIL_HOOKF_DEFERRED (1u << 5) /* Override is a verdict for the thread's next cgroup hook (connect) */
+#define VIGIL_HOOKF_AT_EXIT  (1u << 6) /* syscall equivalents decided when the syscall succeeded
+					* (result >= 0): arguments from its result and the task */
+
+#define VIGIL_HOOK_GUARDS    2   /* guards per hook */
+#define VIGIL_TP_NONE        0xff
+
+/* A condition every call must meet before the hook counts it and its selectors run: how an
+ * equivalent narrows a broader hook point to the function it stands for (a TCP state change
+ * to SYN_SENT is a tcp_connect; unshare() with CLONE_NEWUSER creates a user namespace). */
+enum vigil_guard_op {
+	VIGIL_GUARD_EQUAL = 1,    /* raw[src] == value */
+	VIGIL_GUARD_MASK = 2,     /* raw[src] & value != 0 */
+	VIGIL_GUARD_BIT_IN = 3,   /* raw[src] < 64 and bit raw[src] of value is set (a set of small values) */
+	VIGIL_GUARD_PROTOCOL = 4, /* raw[src] is a struct sock * whose protocol is value */
+};
+
+struct vigil_guard {
+	__u8 src;    /* index into the raw arguments (as vigil_hook_arg.src) */
+	__u8 op;     /* enum vigil_guard_op */
+	__u8 reserved[6];
+	__u64 value;
+};                 /* 16 bytes */
 
 struct vigil_hook_config {
 	__u32 hook_id;    /* user space's id of this hook (echoed in every event) */
@@ -198,6 +224,11 @@ struct vigil_hook_config {
 	__u8 ret_type;    /* enum vigil_arg_type of the return value */
 	struct vigil_hook_arg args[VIGIL_HOOK_ARGS];
 	struct vigil_selector selectors[VIGIL_SELECTORS];
+	__u8 nguards;
+	__u8 tp_nargs;    /* vigil_tp_btf: raw[k] = the tracepoint's argument k, for k < tp_nargs */
+	__u8 tp_ret;      /* vigil_tp_btf: the tracepoint argument that is the return value, VIGIL_TP_NONE */
+	__u8 reserved[5];
+	struct vigil_guard guards[VIGIL_HOOK_GUARDS];
 };
 
 /* Syscall equivalents (tracepoint hooks): per syscall number, how to rebuild the hooked
@@ -301,6 +332,13 @@ struct vigil_sock {
 	__u32 reserved2;
 };                  /* 56 bytes */
 
+struct vigil_user_ns {
+	__s32 level;     /* nesting depth: 0 is the initial user namespace */
+	__u32 owner;     /* uid of its creator */
+	__u32 group;     /* gid of its creator */
+	__u32 inum;      /* namespace inode number */
+};                  /* 16 bytes */
+
 struct vigil_cred {
 	__u32 uid, gid, euid, egid, suid, sgid, fsuid, fsgid;
 	__u64 cap_permitted, cap_effective, cap_inheritable;
@@ -314,7 +352,9 @@ _Static_assert(sizeof(struct vigil_action) == 16, "vigil_action layout");
 _Static_assert(sizeof(struct vigil_ns_filter) == 20, "vigil_ns_filter layout");
 _Static_assert(sizeof(struct vigil_caps_filter) == 16, "vigil_caps_filter layout");
 _Static_assert(sizeof(struct vigil_selector) == 712, "vigil_selector layout");
-_Static_assert(sizeof(struct vigil_hook_config) == 3648, "vigil_hook_config layout");
+_Static_assert(sizeof(struct vigil_guard) == 16, "vigil_guard layout");
+_Static_assert(sizeof(struct vigil_hook_config) == 3688, "vigil_hook_config layout");
+_Static_assert(sizeof(struct vigil_user_ns) == 16, "vigil_user_ns layout");
 _Static_assert(sizeof(struct vigil_syscall_map) == 56, "vigil_syscall_map layout");
 _Static_assert(sizeof(struct vigil_str_key) == 260, "vigil_str_key layout");
 _Static_assert(sizeof(struct vigil_int_key) == 16, "vigil_int_key layout");

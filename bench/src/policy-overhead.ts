@@ -2,7 +2,7 @@ import os from 'node:os';
 import { BpfObject, ensureTracefs, ProcessEventSource } from '@vigil/bpf-native';
 import { defaultProbeObjectPath, probeKernel } from '@vigil/kernel-probe';
 import { parsePolicy } from '@vigil/policy';
-import { kernelFromProbe, PolicyRuntime, SYSCALLS_X86_64 } from '@vigil/policy-kernel';
+import { kernelFromProbe, tracedSyscalls, PolicyRuntime, SYSCALLS_X86_64 } from '@vigil/policy-kernel';
 import { fmt, median, type BenchResult } from './report';
 import { prepareSyscallLoop, runSyscallLoop, SYSCALL_LOOP, type Workload } from './syscall-loop';
 
@@ -144,7 +144,7 @@ const waitUntil = async (done: () => boolean, ms: number) => {
 export async function policyOverheadBench(options: { calls: number; rounds: number }): Promise<BenchResult> {
   prepareSyscallLoop();
   const probe = await probeKernel();
-  const kernel = kernelFromProbe(probe, SYSCALLS_X86_64);
+  const kernel = kernelFromProbe(probe, tracedSyscalls(SYSCALLS_X86_64));
   let hookEvents = 0;
   let lastHookAt = 0;
   const source = ProcessEventSource.open({

@@ -10,11 +10,12 @@ import {
   CRED,
   HOOK_EVENT,
   SOCK,
+  USER_NS,
   HookEventFlag,
   type ActionKindName,
   type ArgTypeName,
 } from './hook-layout';
-import type { RawHookArg, RawHookCred, RawHookEvent, RawHookSock } from './process-events';
+import type { RawHookArg, RawHookCred, RawHookEvent, RawHookSock, RawHookUserNs } from './process-events';
 import { HDR } from './process-layout';
 
 const ARG_TYPE_NAME = invert(ArgType);
@@ -101,7 +102,11 @@ function decodeArg(b: Buffer, p: number, len: number, type: ArgTypeName, flags: 
       break;
     case 'sock':
     case 'socket':
+    case 'fd_sock':
       if (len >= SOCK.SIZE) arg.sock = decodeSock(b, p);
+      break;
+    case 'user_ns':
+      if (len >= USER_NS.SIZE) arg.userNs = decodeUserNs(b, p);
       break;
     default:
       arg.str = b.toString('utf8', p, p + len);
@@ -123,6 +128,15 @@ function decodeSock(b: Buffer, p: number): RawHookSock {
     dport: b.readUInt16LE(p + SOCK.dport),
     saddr: Buffer.from(b.subarray(p + SOCK.saddr, p + SOCK.saddr + n)),
     daddr: Buffer.from(b.subarray(p + SOCK.daddr, p + SOCK.daddr + n)),
+  };
+}
+
+function decodeUserNs(b: Buffer, p: number): RawHookUserNs {
+  return {
+    level: b.readInt32LE(p + USER_NS.level),
+    owner: b.readUInt32LE(p + USER_NS.owner),
+    group: b.readUInt32LE(p + USER_NS.group),
+    inum: b.readUInt32LE(p + USER_NS.inum),
   };
 }
 

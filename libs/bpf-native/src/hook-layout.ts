@@ -59,6 +59,9 @@ export const ArgType = {
   sockaddr: 19,
   sock: 20,
   socket: 21,
+  user_ns: 22,
+  /** An fd standing for a socket argument (syscall equivalents): read as its sock. */
+  fd_sock: 23,
 } as const;
 export type ArgTypeName = keyof typeof ArgType;
 
@@ -233,8 +236,25 @@ export interface HookConfig {
   cgroupScoped?: boolean;
   /** Override is carried out by the cgroup connect programs later in the same syscall. */
   deferredOverride?: boolean;
+  /** Syscall equivalents decided when the syscall succeeded (arguments: 'ret' and 'cred' sources). */
+  atExit?: boolean;
+  /** Conditions every call must meet before it counts (how an equivalent narrows its hook point). */
+  guards?: GuardConfig[];
+  /** tp_btf hooks: the tracepoint arguments read (raw[k], k < tpArgs), and which one is the result. */
+  tpArgs?: number;
+  tpRet?: number;
   selectors: SelectorConfig[];
 }
+
+/** struct vigil_guard: raw argument `src` must be Equal / Mask / BitIn (a set of values < 64) / a sock of Protocol. */
+export interface GuardConfig {
+  src: number;
+  op: 'Equal' | 'Mask' | 'BitIn' | 'Protocol';
+  value: bigint;
+}
+
+const GUARD_OP = { Equal: 1, Mask: 2, BitIn: 3, Protocol: 4 } as const;
+export const HOOK_GUARDS = 2;
 
 /** Entries of the hook's string and integer maps (keys; every value is 1). */
 export interface HookMapEntries {
@@ -257,8 +277,10 @@ const SELECTOR = { filters: 48, retFilters: 408, actions: 552, ns: 600, caps: 68
 const NS_FILTER_SIZE = 20;
 const CAPS_FILTER_SIZE = 16;
 const CAP_SET = { Effective: 0, Permitted: 1, Inheritable: 2 } as const;
-export const HOOK_CONFIG_SIZE = 3648;
-const CONFIG = { args: 8, selectors: 88 } as const;
+export const HOOK_CONFIG_SIZE = 3688;
+const CONFIG = { args: 8, selectors: 88, nguards: 3648, tpArgs: 3649, tpRet: 3650, guards: 3656 } as const;
+const GUARD_SIZE = 16;
+const TP_NONE = 0xff;
 const STR_KEY_SIZE = 260;
 const POSTFIX_SLOT = 0x80000000;
 
@@ -403,6 +425,7 @@ export function encodeHookConfig(hook: HookConfig): EncodedHook {
   if (hook.ret?.user) flags |= 8; // VIGIL_HOOKF_RET_USER
   if (hook.cgroupScoped) flags |= 16; // VIGIL_HOOKF_CGROUPS
   if (hook.deferredOverride) flags |= 32; // VIGIL_HOOKF_DEFERRED
+  if (hook.atExit) flags |= 64; // VIGIL_HOOKF_AT_EXIT
   buf.writeUInt8(flags, 6);
   buf.writeUInt8(ArgType[hook.ret?.type ?? 'none'], 7);
   hook.args.forEach((a, i) => {
@@ -418,13 +441,30 @@ export function encodeHookConfig(hook: HookConfig): EncodedHook {
     buf.writeUInt32LE(Math.min(a.maxData ?? ARG_STR_MAX, ARG_STR_MAX), o + 4);
   });
   hook.selectors.forEach((s, i) => writeSelector(buf, CONFIG.selectors + i * SELECTOR_SIZE, i, s, maps));
+  const guards = hook.guards ?? [];
+  limit('guards', guards.length, HOOK_GUARDS);
+  limit('tracepoint arguments', hook.tpArgs ?? 0, SYSCALL_ARGS);
+  buf.writeUInt8(guards.length, CONFIG.nguards);
+  buf.writeUInt8(hook.tpArgs ?? 0, CONFIG.tpArgs);
+  buf.writeUInt8(hook.tpRet ?? TP_NONE, CONFIG.tpRet);
+  guards.forEach((g, k) => {
+    const o = CONFIG.guards + k * GUARD_SIZE;
+    buf.writeUInt8(g.src, o);
+    buf.writeUInt8(GUARD_OP[g.op], o + 1);
+    buf.writeBigUInt64LE(BigInt.asUintN(64, g.value), o + 8);
+  });
   return { config: buf, maps };
 }
 
-/** Where function argument j comes from at a syscall tracepoint: a syscall argument, a constant, or the syscall's number. */
-export type SyscallArgSource = number | { const: bigint } | 'nr' | undefined;
+/**
+ * Where function argument j comes from at a syscall tracepoint: a syscall argument, a constant,
+ * the syscall's number, or (atExit hooks) its result or the calling task's credentials.
+ */
+export type SyscallArgSource = number | { const: bigint } | 'nr' | 'ret' | 'cred' | undefined;
 
 const SRC_NR = 0x81;
+const SRC_RETVAL = 0x82;
+const SRC_TASK_CRED = 0x83;
 /** vigil_hook_syscalls key matching every syscall (raw_syscalls). */
 export const SYSCALL_ANY = 0xffffffff;
 
@@ -436,6 +476,8 @@ export function encodeSyscallMap(src: SyscallArgSource[]): Buffer {
     const s = src[j];
     if (typeof s === 'number') buf.writeUInt8(s, j);
     else if (s === 'nr') buf.writeUInt8(SRC_NR, j);
+    else if (s === 'ret') buf.writeUInt8(SRC_RETVAL, j);
+    else if (s === 'cred') buf.writeUInt8(SRC_TASK_CRED, j);
     else {
       buf.writeUInt8(SRC_CONST, j);
       if (s) buf.writeBigUInt64LE(BigInt.asUintN(64, s.const), 8 + 8 * j);
@@ -482,6 +524,9 @@ export const SOCK = {
   daddr: 36,
   SIZE: 56,
 } as const;
+
+/** struct vigil_user_ns */
+export const USER_NS = { level: 0, owner: 4, group: 8, inum: 12, SIZE: 16 } as const;
 
 /** struct vigil_cred */
 export const CRED = {

@@ -36,7 +36,12 @@ export type HookAttach =
   /** The equivalent syscalls' tracepoints, each with how to rebuild the function's arguments. */
   | { kind: 'syscalls'; syscalls: SyscallEquivalent[] }
   /** raw_syscalls:sys_enter (every syscall): the hook's arguments from the number and the syscall's. */
-  | { kind: 'rawSyscalls'; args: SyscallArgSource[] };
+  | { kind: 'rawSyscalls'; args: SyscallArgSource[] }
+  /**
+   * A BTF-typed kernel tracepoint by its event name ("inet_sock_set_state"): raw argument k is the
+   * tracepoint's argument k (config.tpArgs of them); config.tpRet names the one that is the result.
+   */
+  | { kind: 'tpBtf'; tracepoint: string };
 
 export interface SyscallEquivalent {
   /** e.g. "read" (tracepoints syscalls:sys_enter_read / sys_exit_read). */
@@ -134,8 +139,11 @@ export class HookProgram {
       wanted.add('vigil_connect4').add('vigil_connect6');
     }
     if (attach.kind === 'syscalls' || attach.kind === 'rawSyscalls') {
-      wanted.add('vigil_sys_enter');
-      if (ret) wanted.add('vigil_sys_exit');
+      if (!config.atExit) wanted.add('vigil_sys_enter');
+      if (ret || config.atExit) wanted.add('vigil_sys_exit');
+    } else if (attach.kind === 'tpBtf') {
+      wanted.add('vigil_tp_btf');
+      this.object.program('vigil_tp_btf').setAttachTarget(attach.tracepoint);
     } else {
       wanted.add(ENTRY_PROGRAM[attach.kind]);
       if (ret && attach.kind !== 'lsm') wanted.add(RETURN_PROGRAM[attach.kind]);
@@ -233,8 +241,18 @@ export class HookProgram {
           this.object.program('vigil_sys_enter').attachTracepoint('raw_syscalls', 'sys_enter'),
         );
         break;
+      case 'tpBtf':
+        add('vigil_tp_btf', a.tracepoint, () => this.object.program('vigil_tp_btf').attach());
+        break;
       case 'syscalls':
         ensureTracefs();
+        if (this.config.atExit) {
+          for (const s of a.syscalls)
+            add('vigil_sys_exit', `syscalls/sys_exit_${s.name}`, () =>
+              this.object.program('vigil_sys_exit').attachTracepoint('syscalls', `sys_exit_${s.name}`),
+            );
+          break;
+        }
         // Return side first: an entry recorded before its exit probe exists would wait forever.
         if (ret)
           for (const s of a.syscalls)

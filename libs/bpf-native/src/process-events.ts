@@ -123,6 +123,15 @@ export interface RawHookArg {
   bytes?: Buffer;
   cred?: RawHookCred;
   sock?: RawHookSock;
+  userNs?: RawHookUserNs;
+}
+
+/** struct vigil_user_ns */
+export interface RawHookUserNs {
+  level: number;
+  owner: number;
+  group: number;
+  inum: number;
 }
 
 /** A TracingPolicy hook fired and a selector matched (bpf/hook.bpf.c). */

@@ -3,7 +3,7 @@
  * ProcessLsm and KprobeArgument; field names as in the descriptor). 64-bit integers are
  * strings and bytes are base64, as protojson prints them.
  */
-import type { Process, ProcessCredentials } from './tetragon';
+import type { Process, ProcessCredentials, UserNamespace } from './tetragon';
 
 /** tetragon.KprobeAction names. */
 export const KPROBE_ACTIONS = [
@@ -82,6 +82,7 @@ export interface KprobeArgument {
   uint_arg?: number;
   capability_arg?: KprobeCapability;
   process_credentials_arg?: ProcessCredentials;
+  user_ns_arg?: UserNamespace;
   linux_binprm_arg?: { path?: string; flags?: string; permission?: string };
   sockaddr_arg?: KprobeSockaddr;
   sock_arg?: KprobeSock;

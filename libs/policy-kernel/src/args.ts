@@ -30,6 +30,7 @@ const KERNEL_TYPE: Partial<Record<ArgType, ArgTypeName>> = {
   sockaddr: 'sockaddr',
   sock: 'sock',
   socket: 'socket',
+  user_namespace: 'user_ns',
   nop: 'none',
 };
 
@@ -59,7 +60,11 @@ export function argConfig(
   arg: HookArg,
   opts: { user: boolean; read?: { type: ArgTypeName; user?: boolean } },
 ): HookArgConfig {
-  const type = opts.read?.type ?? kernelType(arg.type);
+  // An fd standing for a socket (syscall equivalents) is read as the socket's sock.
+  const type =
+    opts.read?.type === 'fd' && (arg.type === 'socket' || arg.type === 'sock')
+      ? 'fd_sock'
+      : (opts.read?.type ?? kernelType(arg.type));
   if (arg.type === 'char_buf' && arg.sizeArgIndex === 0 && !arg.returnCopy)
     throw new Unsupported('char_buf without sizeArgIndex: its length is unknown');
   if (arg.returnCopy) throw new Unsupported('returnCopy (reading a buffer at return) is not supported yet');

@@ -4,7 +4,14 @@
  * hook configuration the pre-compiled BPF program reads, or say precisely why the hook cannot
  * run here. Pure: the kernel is described by CompileKernel (from the kernel probe).
  */
-import type { HookArgConfig, HookAttach, HookConfig, SyscallEquivalent } from '@vigil/bpf-native';
+import type {
+  ArgTypeName,
+  GuardConfig,
+  HookArgConfig,
+  HookAttach,
+  HookConfig,
+  SyscallEquivalent,
+} from '@vigil/bpf-native';
 import {
   policyHooks,
   type ArgType,
@@ -22,6 +29,7 @@ import {
   syscallName,
   syscallOfTracepoint,
   tracepointName,
+  TRACEPOINT_EQUIVALENTS,
   type EquivalentGroup,
 } from './equivalents';
 import type { CompileKernel } from './kernel';
@@ -129,8 +137,16 @@ interface Plan {
   ability: ActionAbility;
   /** Override through the cgroup connect programs (see Equivalent.cgroupOverride). */
   deferred?: boolean;
-  /** Where a policy argument `index` sits among the hook's raw arguments (default: the same). */
-  argSource?: (index: number) => number;
+  /** Where a policy argument `index` sits among the hook's raw arguments (default: the same), or a constant. */
+  argSource?: (index: number) => number | { const: bigint };
+  /** How the kernel side reads policy argument `index`, when not as its type says (tracepoint equivalents). */
+  read?: Partial<Record<number, { type: ArgTypeName }>>;
+  /** Syscall equivalents decided at the syscall's successful return. */
+  atExit?: boolean;
+  guards?: GuardConfig[];
+  /** tp_btf: tracepoint arguments read, and the one that is the result. */
+  tpArgs?: number;
+  tpRet?: number;
 }
 
 function sendSignal(k: CompileKernel): Pick<ActionAbility, 'sendSignal'> {
@@ -160,6 +176,8 @@ function equivalentPlan(func: string, k: CompileKernel, lsm: boolean): Plan {
     mechanism: 'syscalls',
     how: `syscall equivalents of ${func}: ${eq.groups.flatMap((g) => g.syscalls).join(', ')} (${eq.note})`,
     groups: eq.groups,
+    atExit: eq.atExit,
+    guards: eq.guards,
     user: false,
     syscallRegs: false,
     ability: {
@@ -167,6 +185,51 @@ function equivalentPlan(func: string, k: CompileKernel, lsm: boolean): Plan {
       whyNoOverride: `${func} runs here as syscall tracepoints, which cannot change a result`,
       ...sendSignal(k),
     },
+  };
+}
+
+/** The tp_btf tracepoint standing for `func`, when this kernel loads tp_btf programs and one is known. */
+function tracepointPlan(func: string, k: CompileKernel, ret: boolean): Plan | undefined {
+  const eq = TRACEPOINT_EQUIVALENTS[func];
+  if (!eq || !k.tpBtf || (ret && eq.ret === undefined)) return undefined;
+  const used = [...eq.args.filter((a): a is number => typeof a === 'number'), ...(eq.guards ?? []).map((g) => g.src)];
+  if (eq.ret !== undefined) used.push(eq.ret);
+  return {
+    mechanism: 'tpBtf',
+    how: `tracepoint equivalent of ${func}: ${eq.note}`,
+    attach: { kind: 'tpBtf', tracepoint: eq.tracepoint },
+    user: false,
+    syscallRegs: false,
+    ability: {
+      override: false,
+      whyNoOverride: `${func} runs here as tracepoint ${eq.tracepoint}, which cannot change a result`,
+      ...sendSignal(k),
+    },
+    argSource: (index) => {
+      const src = eq.args[index];
+      if (src === undefined)
+        throw new Unsupported(`argument ${index} of ${func} is not carried by tracepoint ${eq.tracepoint}`);
+      return src;
+    },
+    read: eq.read,
+    guards: eq.guards,
+    tpArgs: Math.max(...used) + 1,
+    tpRet: eq.ret,
+  };
+}
+
+/** A raw tracepoint: its arguments are the tracepoint's prototype's (read through tp_btf). */
+function rawTracepointPlan(h: Extract<Hook, { kind: 'tracepoint' }>, k: CompileKernel): Plan {
+  if (!k.tpBtf)
+    throw new Unsupported(`raw tracepoint ${h.subsystem}/${h.event}: BTF-typed tracepoint programs do not load here`);
+  return {
+    mechanism: 'tpBtf',
+    how: `raw tracepoint ${h.subsystem}/${h.event} (tp_btf)`,
+    attach: { kind: 'tpBtf', tracepoint: h.event },
+    user: false,
+    syscallRegs: false,
+    ability: { override: false, whyNoOverride: "a tracepoint cannot change a function's result", ...sendSignal(k) },
+    tpArgs: Math.max(0, ...h.args.map((a) => a.index + 1)),
   };
 }
 
@@ -242,7 +305,12 @@ function functionPlan(h: FunctionHook, k: CompileKernel): Plan {
         syscallRegs: false,
         ability,
       };
-  return equivalentPlan(h.call, k, false);
+  const plan = tracepointPlan(h.call, k, ret) ?? equivalentPlan(h.call, k, false);
+  if (ret && plan.atExit)
+    throw new Unsupported(
+      `return: the equivalent of ${h.call} is read at the syscall's return and has no result of its own`,
+    );
+  return plan;
 }
 
 function lsmPlan(h: LsmHook, k: CompileKernel): Plan {
@@ -357,8 +425,7 @@ function planFor(h: Hook, k: CompileKernel, lists: ListSpec[]): Plan {
     case 'lsm':
       return lsmPlan(h, k);
     case 'tracepoint':
-      if (h.raw)
-        throw new Unsupported(`raw tracepoint ${h.subsystem}/${h.event}: raw tracepoint arguments are not read yet`);
+      if (h.raw) return rawTracepointPlan(h, k);
       if (h.subsystem === 'syscalls' && /^sys_enter_\w+$/.test(h.event))
         return syscallTracepoint(h.event.slice('sys_enter_'.length), k);
       if (h.subsystem === 'raw_syscalls' && h.event === 'sys_enter') return rawSyscallsPlan(k);
@@ -396,7 +463,7 @@ function build(
   const warnings: string[] = [];
   const hooks = variants.map(({ group, attach: direct }): CompiledHook => {
     const args: HookArgConfig[] = h.args.map((a) => {
-      const arg = argConfig(a, { user: plan.user, read: group?.read?.[a.index] });
+      const arg = argConfig(a, { user: plan.user, read: group?.read?.[a.index] ?? plan.read?.[a.index] });
       return plan.argSource ? { ...arg, src: plan.argSource(a.index) } : arg;
     });
     const sel = compileSelectors(h.selectors, args, plan.ability, source, ctx);
@@ -409,6 +476,10 @@ function build(
       syscall: plan.syscallRegs,
       cgroupScoped: scoped,
       deferredOverride: plan.deferred,
+      atExit: plan.atExit,
+      guards: plan.guards,
+      tpArgs: plan.tpArgs,
+      tpRet: plan.tpRet,
       selectors: sel.selectors,
     };
     const attach: HookAttach = group ? { kind: 'syscalls', syscalls: syscallEntries(group, syscalls) } : direct!;

@@ -11,10 +11,10 @@
  *   - the return value is the syscall's, not the function's;
  *   - Override is impossible at a tracepoint (refused, never ignored).
  */
-import type { ArgTypeName } from '@vigil/bpf-native';
+import type { ArgTypeName, GuardConfig } from '@vigil/bpf-native';
 
-/** Function argument j: syscall argument N, or a constant. */
-export type ArgSource = number | { const: bigint };
+/** Function argument j: syscall argument N, or a constant; at a syscall's exit its result or the task's cred. */
+export type ArgSource = number | { const: bigint } | 'ret' | 'cred';
 
 export interface EquivalentGroup {
   /** Syscalls whose arguments map the same way. */
@@ -31,6 +31,13 @@ export interface Equivalent {
   /** Each group is one hook object (the argument types must be the same within a group). */
   groups: EquivalentGroup[];
   /**
+   * Decided when the syscall succeeded, from its result ('ret') and the task ('cred'): for
+   * functions that act on what the syscall produced (the fd it installed, the creds it committed).
+   */
+  atExit?: boolean;
+  /** Conditions on the rebuilt arguments (function argument slots, 5 = a hidden sixth) every call must meet. */
+  guards?: GuardConfig[];
+  /**
    * Override can still be carried out: the hook decides at the syscall's entry, a cgroup
    * program inside the same syscall denies it with the error (connect).
    */
@@ -38,6 +45,57 @@ export interface Equivalent {
 }
 
 const MAY_WRITE = 2n;
+const CLONE_NEWUSER = 0x10000000n;
+/** Syscalls that return one new fd (pipe/socketpair write theirs to user memory: not covered). */
+const NEW_FD_SYSCALLS = [
+  'open',
+  'openat',
+  'openat2',
+  'creat',
+  'open_by_handle_at',
+  'dup',
+  'dup2',
+  'dup3',
+  'socket',
+  'accept',
+  'accept4',
+  'memfd_create',
+  'memfd_secret',
+  'eventfd',
+  'eventfd2',
+  'epoll_create',
+  'epoll_create1',
+  'timerfd_create',
+  'signalfd',
+  'signalfd4',
+  'inotify_init',
+  'inotify_init1',
+  'fanotify_init',
+  'userfaultfd',
+  'perf_event_open',
+  'pidfd_open',
+  'pidfd_getfd',
+  'open_tree',
+  'fsopen',
+  'fspick',
+  'fsmount',
+  'io_uring_setup',
+];
+/** Syscalls that commit new credentials to the calling task. */
+const CRED_SYSCALLS = [
+  'setuid',
+  'setgid',
+  'setreuid',
+  'setregid',
+  'setresuid',
+  'setresgid',
+  'setfsuid',
+  'setfsgid',
+  'setgroups',
+  'capset',
+  'execve',
+  'execveat',
+];
 const MAY_READ = 4n;
 const fdFile = { 0: { type: 'fd' as const } };
 const userPath = (j: number) => ({ [j]: { type: 'string' as const, user: true } });
@@ -115,6 +173,23 @@ export const SYSCALL_EQUIVALENTS: Readonly<Record<string, Equivalent>> = {
     groups: [{ syscalls: ['connect'], args: [0], read: { 0: { type: 'fd' } } }],
     cgroupOverride: 'connect',
   },
+  fd_install: {
+    note: 'fds installed by the syscalls that return one (open family, dup, socket, accept, memfd, eventfd, pidfd...), read at their successful return: fd = the result, file = the file behind it; pipe/socketpair and SCM_RIGHTS are not seen',
+    groups: [{ syscalls: NEW_FD_SYSCALLS, args: ['ret', 'ret'], read: { 1: { type: 'fd' } } }],
+    atExit: true,
+  },
+  commit_creds: {
+    note: 'credentials committed by set*id/setgroups/capset and exec, read from the task at their successful return (the new creds); kernel-internal commits (keyctl, user namespaces) are not seen',
+    groups: [{ syscalls: CRED_SYSCALLS, args: ['cred'] }],
+    atExit: true,
+  },
+  create_user_ns: {
+    note: "unshare and clone with CLONE_NEWUSER, at their entry (the creds are the caller's); clone3 (flags in user memory) is not seen",
+    groups: [
+      { syscalls: ['unshare', 'clone'], args: ['cred', { const: 0n }, { const: 0n }, { const: 0n }, { const: 0n }, 0] },
+    ],
+    guards: [{ src: 5, op: 'Mask', value: CLONE_NEWUSER }],
+  },
   security_sb_mount: {
     note: 'mount: every argument as passed (strings from user memory)',
     groups: [{ syscalls: ['mount'], args: [0, 1, 2, 3, 4], read: { ...userPath(0), ...userPath(1), ...userPath(2) } }],
@@ -129,16 +204,98 @@ export const SYSCALL_EQUIVALENTS: Readonly<Record<string, Equivalent>> = {
   },
 };
 
+/**
+ * `__sys_setuid`, `ksys_write`: the kernel's implementation of a syscall, with the syscall's own
+ * arguments: its equivalent is that syscall's tracepoint, argument for argument.
+ */
+function syscallBody(func: string): Equivalent | undefined {
+  const m = /^(__sys_|ksys_)(\w+)$/.exec(func);
+  if (!m) return undefined;
+  return {
+    note: `the ${m[2]} syscall, whose arguments ${func} takes as they are`,
+    groups: [{ syscalls: [m[2]!], args: [0, 1, 2, 3, 4, 5] }],
+  };
+}
+
 /** The table's key for a policy's function (kprobe call) or LSM hook name. */
 export function equivalentFor(func: string, lsm = false): Equivalent | undefined {
   return (
     SYSCALL_EQUIVALENTS[lsm ? `security_${func}` : func] ??
-    (lsm && func === 'bprm_check_security' ? SYSCALL_EQUIVALENTS['security_bprm_check'] : undefined)
+    (lsm && func === 'bprm_check_security' ? SYSCALL_EQUIVALENTS['security_bprm_check'] : undefined) ??
+    (lsm ? undefined : syscallBody(func))
   );
 }
 
+/**
+ * A BTF-typed kernel tracepoint (tp_btf) standing for a kernel function, for kernels where the
+ * function cannot be hooked but tp_btf programs load. Unlike syscall equivalents these see
+ * every call path, with the kernel's own objects as arguments (a struct sock, a cred).
+ */
+export interface TracepointEquivalent {
+  /** One line for docs and events: what is approximated. */
+  note: string;
+  /** The tracepoint's event name (BTF type btf_trace_<name>). */
+  tracepoint: string;
+  /** Function argument j is the tracepoint's argument args[j], or a constant. */
+  args: Array<number | { const: bigint }>;
+  /** The tracepoint argument carrying the function's result (hooks with `return: true`). */
+  ret?: number;
+  /** How the kernel side reads function argument j here, when not as the policy's type says. */
+  read?: Partial<Record<number, { type: ArgTypeName }>>;
+  /** Conditions on the tracepoint's arguments (src: its argument index) every call must meet. */
+  guards?: GuardConfig[];
+}
+
+/** include/net/tcp_states.h */
+const TCP = { ESTABLISHED: 1, SYN_SENT: 2, FIN_WAIT1: 4, CLOSE: 7, CLOSE_WAIT: 8, LAST_ACK: 9, LISTEN: 10 } as const;
+const states = (...s: number[]) => s.reduce((m, v) => m | (1n << BigInt(v)), 0n);
+const IPPROTO_TCP = 6n;
+
+export const TRACEPOINT_EQUIVALENTS: Readonly<Record<string, TracepointEquivalent>> = {
+  tcp_connect: {
+    note: "sock:inet_sock_set_state entering SYN_SENT (tcp_v4_connect/tcp_v6_connect set it just before calling tcp_connect, in the caller's context)",
+    tracepoint: 'inet_sock_set_state',
+    args: [0],
+    guards: [{ src: 2, op: 'Equal', value: BigInt(TCP.SYN_SENT) }],
+  },
+  tcp_close: {
+    note: 'sock:inet_sock_set_state from ESTABLISHED, CLOSE_WAIT or LISTEN to FIN_WAIT1, LAST_ACK or CLOSE: the transitions close() makes (a reset received on an established socket, in interrupt context, looks the same)',
+    tracepoint: 'inet_sock_set_state',
+    args: [0],
+    guards: [
+      { src: 2, op: 'BitIn', value: states(TCP.FIN_WAIT1, TCP.LAST_ACK, TCP.CLOSE) },
+      { src: 1, op: 'BitIn', value: states(TCP.ESTABLISHED, TCP.CLOSE_WAIT, TCP.LISTEN) },
+    ],
+  },
+  tcp_sendmsg: {
+    note: 'sock:sock_send_length on TCP sockets (after every sendmsg): size is the bytes sent (negative: the error), msg is not read',
+    tracepoint: 'sock_send_length',
+    args: [0, { const: 0n }, 1],
+    guards: [{ src: 0, op: 'Protocol', value: IPPROTO_TCP }],
+  },
+  cap_capable: {
+    note: 'capability:cap_capable (6.14+), which carries the result: cred, target namespace, capability; opts are not passed (0)',
+    tracepoint: 'cap_capable',
+    args: [0, 1, 3, { const: 0n }],
+    ret: 4,
+  },
+  security_bprm_creds_from_file: {
+    note: 'sched:sched_process_exec: after the exec succeeded (past the point of no return), file = the executed file from the linux_binprm',
+    tracepoint: 'sched_process_exec',
+    args: [2, 2],
+    read: { 1: { type: 'linux_binprm' } },
+  },
+};
+
 /** Syscalls whose tracepoints are named differently (SYSCALL_DEFINE names, not __NR_ names). */
-const TRACEPOINT_NAMES: Readonly<Record<string, string>> = { sendfile: 'sendfile64' };
+const TRACEPOINT_NAMES: Readonly<Record<string, string>> = {
+  sendfile: 'sendfile64',
+  stat: 'newstat',
+  fstat: 'newfstat',
+  lstat: 'newlstat',
+  uname: 'newuname',
+  umount2: 'umount',
+};
 
 /** The syscalls:sys_enter_<name> / sys_exit_<name> suffix of a syscall. */
 export function tracepointName(syscall: string): string {

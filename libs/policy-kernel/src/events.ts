@@ -119,6 +119,18 @@ export function kprobeArgument(raw: RawHookArg, type: ArgType, label?: string): 
         return { capability_arg: { value: Number(raw.int ?? 0n) } };
       case 'syscall64':
         return { syscall_id: { id: Number(raw.int ?? 0n), abi: 'x64' } };
+      case 'user_namespace':
+        return raw.userNs
+          ? {
+              user_ns_arg: {
+                level: raw.userNs.level,
+                uid: raw.userNs.owner,
+                gid: raw.userNs.group,
+                // Level 0 is the initial user namespace: the host's.
+                ns: { inum: raw.userNs.inum, is_host: raw.userNs.level === 0 },
+              },
+            }
+          : {};
       case 'cred':
         return raw.cred
           ? {

@@ -7,8 +7,16 @@ export {
   type Mechanism,
   type UnsupportedHook,
 } from './compile';
-export { fullKernel, kernelFromProbe, type CompileKernel } from './kernel';
-export { SYSCALL_EQUIVALENTS, equivalentFor, syscallName, type Equivalent, type EquivalentGroup } from './equivalents';
+export { fullKernel, kernelFromProbe, tracedSyscalls, type CompileKernel } from './kernel';
+export {
+  SYSCALL_EQUIVALENTS,
+  TRACEPOINT_EQUIVALENTS,
+  equivalentFor,
+  syscallName,
+  type Equivalent,
+  type EquivalentGroup,
+  type TracepointEquivalent,
+} from './equivalents';
 export { SYSCALLS_X86_64 } from './syscalls-x86_64';
 export { Unsupported } from './unsupported';
 export { hookResponse, kprobeArgument, type HookEventContext } from './events';

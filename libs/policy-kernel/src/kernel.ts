@@ -2,8 +2,11 @@
  * What the compiler needs to know of the kernel it compiles for: which attach mechanisms and
  * enforcement helpers work (from the kernel probe), and why those that don't.
  */
+import fs from 'node:fs';
+import { ensureTracefs } from '@vigil/bpf-native';
 import type { NamespaceInums } from '@vigil/events';
 import type { KernelProbeReport } from '@vigil/kernel-probe';
+import { tracepointName } from './equivalents';
 
 export interface CompileKernel {
   kprobe: boolean;
@@ -15,6 +18,8 @@ export interface CompileKernel {
   overrideReturn: boolean;
   sendSignal: boolean;
   tracepoints: boolean;
+  /** BTF-typed tracepoint programs load (tracepoint equivalents of kernel functions, raw tracepoints). */
+  tpBtf: boolean;
   uprobe: boolean;
   /** cgroup programs attach (connect deny where no Override mechanism exists). */
   cgroup: boolean;
@@ -48,6 +53,7 @@ export function kernelFromProbe(
     overrideReturn: ov.includes('override_return'),
     sendSignal: s.enforcement.sendSignal.mechanism === 'send_signal',
     tracepoints: s.tracepoint.mechanism !== 'unsupported',
+    tpBtf: s.tracepoint.available.includes('tp_btf'),
     uprobe: report.capabilities.some((c) => c.name === 'uprobe' && c.works),
     cgroup: s.enforcement.cgroupDeny.mechanism === 'cgroup',
     whyNoFunctionHook: s.kernelFunction.why,
@@ -69,10 +75,23 @@ export function fullKernel(syscalls: Readonly<Record<string, number>>): CompileK
     overrideReturn: true,
     sendSignal: true,
     tracepoints: true,
+    tpBtf: true,
     uprobe: true,
     cgroup: true,
     whyNoFunctionHook: '',
     whyNoOverride: '',
     syscalls,
   };
+}
+
+/**
+ * The syscalls of `table` this kernel has tracepoints for: one it does not implement (init_module
+ * without module support, the x86_64 ni_syscall slots) has none, so no hook can attach there.
+ */
+export function tracedSyscalls(
+  table: Readonly<Record<string, number>>,
+  eventsDir = `${ensureTracefs()}/events/syscalls`,
+): Record<string, number> {
+  const traced = new Set(fs.readdirSync(eventsDir));
+  return Object.fromEntries(Object.entries(table).filter(([name]) => traced.has(`sys_enter_${tracepointName(name)}`)));
 }

@@ -7,6 +7,7 @@ import { findCgroup2Mount, probeKernel, type KernelProbeReport } from '@vigil/ke
 import { parsePolicyFile, formatDiagnostic } from '@vigil/policy';
 import {
   kernelFromProbe,
+  tracedSyscalls,
   PolicyLoadError,
   PolicyRuntime,
   readWorkloadFile,
@@ -102,7 +103,7 @@ export class ProcessPipelineProvider implements OnApplicationBootstrap, OnApplic
     this.pipeline.start();
     if (report) {
       const policies = new PolicyRuntime({
-        kernel: kernelFromProbe(report, SYSCALLS_X86_64, hostNamespaces()),
+        kernel: kernelFromProbe(report, tracedSyscalls(SYSCALLS_X86_64), hostNamespaces()),
         shared: this.pipeline.sharedMaps(),
         workloads: this.workloads,
         cgroupRoot: this.cgroupRoot,

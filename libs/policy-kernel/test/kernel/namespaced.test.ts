@@ -12,7 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeKernel } from '@vigil/kernel-probe';
 import { hostNamespaces } from '@vigil/process-cache';
 import { parsePolicy } from '@vigil/policy';
-import { kernelFromProbe, PolicyRuntime, readWorkloadFile, scanPodCgroups, SYSCALLS_X86_64 } from '../../src/index';
+import {
+  kernelFromProbe,
+  tracedSyscalls,
+  PolicyRuntime,
+  readWorkloadFile,
+  scanPodCgroups,
+  SYSCALLS_X86_64,
+} from '../../src/index';
 import { cgroup2Root, FakeKubeNode } from '../../src/testing/fake-kube-node';
 
 const skip = process.getuid?.() !== 0 ? 'needs root' : undefined;
@@ -31,7 +38,7 @@ describe.skipIf(skip !== undefined)('workload-scoped policies (real kernel)', ()
     fs.copyFileSync('/usr/bin/cat', myCat);
     fs.chmodSync(myCat, 0o755);
     runtime = new PolicyRuntime({
-      kernel: kernelFromProbe(await probeKernel(), SYSCALLS_X86_64, hostNamespaces()),
+      kernel: kernelFromProbe(await probeKernel(), tracedSyscalls(SYSCALLS_X86_64), hostNamespaces()),
       workloads: { pods: () => readWorkloadFile(workloadFile), cgroups: () => scanPodCgroups(cgroup2Root()) },
     });
   }, 60_000);
@@ -106,7 +113,9 @@ ${extra}  kprobes:
   });
 
   it('refuses a scoped policy when the node has no workload source', async () => {
-    const bare = new PolicyRuntime({ kernel: kernelFromProbe(await probeKernel(), SYSCALLS_X86_64, hostNamespaces()) });
+    const bare = new PolicyRuntime({
+      kernel: kernelFromProbe(await probeKernel(), tracedSyscalls(SYSCALLS_X86_64), hostNamespaces()),
+    });
     expect(() => bare.add(policy('TracingPolicyNamespaced', ''))).toThrow(/no workload source/);
     expect(bare.list()).toEqual([]);
   });

@@ -19,6 +19,7 @@ import { hostNamespaces } from '@vigil/process-cache';
 import { parsePolicy } from '@vigil/policy';
 import {
   kernelFromProbe,
+  tracedSyscalls,
   PolicyRuntime,
   readWorkloadFile,
   scanPodCgroups,
@@ -53,7 +54,7 @@ describe.skipIf(kernelSkipReason !== undefined)('TracingPolicy file-monitoring-f
     harness = startPipeline();
     const report = await probeKernel();
     runtime = new PolicyRuntime({
-      kernel: kernelFromProbe(report, SYSCALLS_X86_64, hostNamespaces()),
+      kernel: kernelFromProbe(report, tracedSyscalls(SYSCALLS_X86_64), hostNamespaces()),
       shared: harness.pipeline.sharedMaps(),
       workloads: { pods: () => readWorkloadFile(workloadFile), cgroups: () => scanPodCgroups(cgroup2Root()) },
     });
