@@ -3,6 +3,7 @@
  * with the hook's configuration, its selector maps filled, and the chosen program flavour
  * attached. Loading never compiles anything: the configuration is data.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { BpfLink, BpfObject, type BpfMap } from './bpf-object';
 import { isBpfError } from './errors';
@@ -97,6 +98,22 @@ const RETURN_PROGRAM = {
   fmod_ret: 'vigil_fexit',
   uprobe: 'vigil_uretprobe',
 } as const;
+
+/**
+ * `/proc/1/root/X` is the host's X. Where init's root cannot be read (a protected init, as on
+ * this project's CI machines) the collector runs in the host's mount namespace, as
+ * hostNamespaces() assumes for the namespaces, so X names the same file.
+ */
+function hostPath(p: string): string {
+  const m = /^\/proc\/1\/root(\/.*)$/.exec(p);
+  if (!m) return p;
+  try {
+    fs.accessSync('/proc/1/root/');
+    return p;
+  } catch {
+    return m[1]!;
+  }
+}
 
 export class HookProgram {
   readonly attachments: HookAttachment[] = [];
@@ -217,12 +234,13 @@ export class HookProgram {
         add('vigil_lsm', a.hook, () => this.object.program('vigil_lsm').attach());
         break;
       case 'uprobe': {
+        const binaryPath = hostPath(a.path);
         const targets = [
           ...a.symbols.map((funcName) => ({ funcName, offset: undefined, label: `${a.path}:${funcName}` })),
           ...a.offsets.map((offset) => ({ funcName: undefined, offset, label: `${a.path}+0x${offset.toString(16)}` })),
         ];
         for (const t of targets) {
-          const spec = { binaryPath: a.path, funcName: t.funcName, offset: t.offset };
+          const spec = { binaryPath, funcName: t.funcName, offset: t.offset };
           if (ret)
             add('vigil_uretprobe', t.label, () =>
               this.object.program('vigil_uretprobe').attachUprobe({ ...spec, retprobe: true }),

@@ -34,7 +34,8 @@ import {
 } from './equivalents';
 import type { CompileKernel } from './kernel';
 import type { WorkloadScope } from './workloads';
-import { compileSelectors, type ActionAbility, type SelectorContext } from './selectors';
+import { compileSelectors, userActions, type ActionAbility, type SelectorContext } from './selectors';
+import type { UserAction } from './user-actions';
 import { Unsupported } from './unsupported';
 
 export type Mechanism = HookAttach['kind'];
@@ -59,6 +60,8 @@ export interface CompiledHook {
   returnArg?: { type: ArgType; label?: string };
   message?: string;
   tags: string[];
+  /** Per selector, what user space does when that selector's event arrives (GetUrl, DnsLookup). */
+  userActions: UserAction[][];
 }
 
 export interface UnsupportedHook {
@@ -501,6 +504,7 @@ function build(
       returnArg: ret?.returnArg ? { type: ret.returnArg.type, label: ret.returnArg.label } : undefined,
       message: h.message,
       tags: h.tags,
+      userActions: userActions(h.selectors),
     };
   });
   return { hooks, warnings };

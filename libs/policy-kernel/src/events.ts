@@ -17,6 +17,7 @@ import type {
 } from '@vigil/events';
 import { ADDRESS_FAMILIES, IP_PROTOCOLS, TCP_STATES, type ArgType } from '@vigil/policy';
 import type { CompiledHook } from './compile';
+import type { UserAction } from './user-actions';
 
 const ACTION: Record<RawHookEvent['action'], KprobeAction> = {
   Post: 'KPROBE_ACTION_POST',
@@ -27,6 +28,17 @@ const ACTION: Record<RawHookEvent['action'], KprobeAction> = {
   NotifyEnforcer: 'KPROBE_ACTION_NOTIFYENFORCER',
   User: 'KPROBE_ACTION_POST',
 };
+
+const USER_ACTION: Record<UserAction['kind'], KprobeAction> = {
+  GetUrl: 'KPROBE_ACTION_GETURL',
+  DnsLookup: 'KPROBE_ACTION_DNSLOOKUP',
+};
+
+/** The event's action; a user-space action (GetUrl, DnsLookup) by the selector's first one. */
+function actionOf(raw: RawHookEvent, hook: CompiledHook): KprobeAction {
+  const user = raw.action === 'User' ? hook.userActions[raw.selector ?? -1]?.[0] : undefined;
+  return user ? USER_ACTION[user.kind] : ACTION[raw.action];
+}
 
 const AF: Record<number, string> = { 1: 'AF_UNIX', 2: 'AF_INET', 10: 'AF_INET6' };
 
@@ -233,7 +245,7 @@ export function hookResponse(raw: RawHookEvent, hook: CompiledHook, ctx: HookEve
     tags: hook.tags,
     ancestors: ctx.ancestors,
     args: raw.args.map((a, i) => kprobeArgument(a, hook.args[i]?.type ?? 'int', hook.args[i]?.label)),
-    action: ACTION[raw.action],
+    action: actionOf(raw, hook),
   };
   const base = { node_name: ctx.nodeName, time: ctx.time };
   if (hook.eventKind === 'uprobe' && hook.attach.kind === 'uprobe') {

@@ -43,3 +43,10 @@ export {
   type PodInfo,
   type WorkloadScope,
 } from './workloads';
+export {
+  UserActionRunner,
+  type UserAction,
+  type UserActionCounts,
+  type UserActionOptions,
+  type UserActionStats,
+} from './user-actions';

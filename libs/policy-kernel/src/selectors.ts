@@ -27,6 +27,7 @@ import {
 import { STRING_KERNEL_TYPES } from './args';
 import { nativeSyscallName } from './equivalents';
 import { Unsupported } from './unsupported';
+import type { UserAction } from './user-actions';
 
 /** What the hook's mechanism can do, for the actions. */
 export interface ActionAbility {
@@ -186,7 +187,7 @@ function retFilter(f: ArgFilter, where: string): IntFilterConfig {
   return { arg: 0, op: f.operator as IntFilterConfig['op'], values: intValues(f) };
 }
 
-function action(a: Action, can: ActionAbility, where: string): ActionConfig {
+function action(a: Action, can: ActionAbility, where: string, index: number): ActionConfig {
   switch (a.action) {
     case 'Post':
       if (a.kernelStackTrace || a.userStackTrace) throw new Unsupported(`${where}: stack traces are not collected yet`);
@@ -209,6 +210,10 @@ function action(a: Action, can: ActionAbility, where: string): ActionConfig {
         );
       if (a.argError === undefined) throw new Unsupported(`${where}: Override without argError`);
       return { kind: 'Override', arg: a.argError };
+    case 'GetUrl':
+    case 'DnsLookup':
+      // Posted like Post; user space carries it out when the event arrives (userActions()).
+      return { kind: 'User', userAction: index };
     default:
       throw new Unsupported(`${where}: action ${a.action} is not carried out yet`);
   }
@@ -279,7 +284,7 @@ export function compileSelectors(
       warnings.push(`${at}.matchPIDs.followForks: children of the listed pids are not matched yet`);
     if (bins?.followChildren)
       throw new Unsupported(`${at}.matchBinaries.followChildren is not enforced in the kernel yet`);
-    const actions = s.matchActions.map((a, k) => action(a, can, `${at}.matchActions[${k}]`));
+    const actions = s.matchActions.map((a, k) => action(a, can, `${at}.matchActions[${k}]`, k));
     overrides ||= actions.some((a) => a.kind === 'Override');
     return {
       pids: pids && { op: pids.operator, values: pids.values, namespacePid: pids.isNamespacePID },
@@ -292,4 +297,17 @@ export function compileSelectors(
     };
   });
   return { selectors: out, overrides, warnings };
+}
+
+/** Per selector, the actions user space carries out when its event arrives (GetUrl, DnsLookup). */
+export function userActions(selectors: Selector[]): UserAction[][] {
+  return selectors.map((s) =>
+    s.matchActions.flatMap((a): UserAction[] =>
+      a.action === 'GetUrl'
+        ? [{ kind: 'GetUrl', url: a.argUrl }]
+        : a.action === 'DnsLookup'
+          ? [{ kind: 'DnsLookup', fqdn: a.argFqdn }]
+          : [],
+    ),
+  );
 }

@@ -7,7 +7,7 @@ import type {
 } from '@vigil/bpf-native';
 import { Topic, type BusMessage, type EventBus } from '@vigil/bus';
 import type { GetEventsResponse, JsonExportStats } from '@vigil/events';
-import { hookResponse, type CompiledHook } from '@vigil/policy-kernel';
+import { hookResponse, UserActionRunner, type CompiledHook, type UserActionStats } from '@vigil/policy-kernel';
 import type { ProcessCache, ProcessCacheMetrics } from '@vigil/process-cache';
 
 /** What the pipeline needs of the kernel side: ProcessEventSource satisfies it. */
@@ -38,6 +38,8 @@ export interface ProcessPipelineDeps {
   openSource(onEvents: (events: RawProcessEvent[]) => void): ProcessEvents;
   /** Every process running now (readProcFs). */
   readProc(): { processes: RawExecEvent[]; vanished: number; failed: number };
+  /** Carries out GetUrl / DnsLookup actions of hook events; default: system resolvers, 5 s timeout. */
+  userActions?: UserActionRunner;
 }
 
 export interface ProcessPipelineStats {
@@ -55,6 +57,8 @@ export interface ProcessPipelineStats {
   hookEvents: number;
   /** Hook events of a hook no longer loaded (raced with its policy's removal): dropped, counted. */
   hookEventsUnknown: number;
+  /** GetUrl / DnsLookup actions carried out for hook events. */
+  userActions: UserActionStats;
 }
 
 /** The key that keeps a process's events in order on every transport. */
@@ -87,8 +91,11 @@ export class ProcessPipeline {
   private hookEventsUnknown = 0;
   private hooks?: HookLookup;
   private pending: Promise<void> = Promise.resolve();
+  private readonly userActions: UserActionRunner;
 
-  constructor(private readonly deps: ProcessPipelineDeps) {}
+  constructor(private readonly deps: ProcessPipelineDeps) {
+    this.userActions = deps.userActions ?? new UserActionRunner();
+  }
 
   start(): void {
     if (this.source) return;
@@ -121,6 +128,7 @@ export class ProcessPipeline {
       failedEvents: this.failedEvents,
       hookEvents: this.hookEvents,
       hookEventsUnknown: this.hookEventsUnknown,
+      userActions: this.userActions.stats(),
     };
   }
 
@@ -151,6 +159,8 @@ export class ProcessPipeline {
       return undefined;
     }
     this.hookEvents++;
+    const actions = raw.selector === undefined ? undefined : found.hook.userActions[raw.selector];
+    if (actions?.length) this.userActions.run(actions);
     return hookResponse(raw, found.hook, { ...this.deps.cache.hookContext(raw), policyName: found.policyName });
   }
 

@@ -3,6 +3,7 @@ import { ProcessEventSource } from '@vigil/bpf-native';
 import { InProcessBus, Topic } from '@vigil/bus';
 import { BootClock, type GetEventsResponse, type Process, type ProcessExec, type ProcessExit } from '@vigil/events';
 import { hostNamespaces, ProcessCache, readProcess, readProcFs } from '@vigil/process-cache';
+import type { UserActionRunner } from '@vigil/policy-kernel';
 import { ProcessPipeline } from '../../src/process-pipeline';
 
 /** Kernel tests need root and BPF; elsewhere they are skipped with this reason, loudly. */
@@ -17,7 +18,7 @@ if (kernelSkipReason) console.warn(`SKIPPED collector kernel tests: ${kernelSkip
 export const NODE = 'test-node';
 
 /** The real pipeline on the real kernel, collecting every event it publishes. */
-export function startPipeline(options: { capacity?: number } = {}) {
+export function startPipeline(options: { capacity?: number; userActions?: UserActionRunner } = {}) {
   const bus = new InProcessBus();
   const events: GetEventsResponse[] = [];
   bus.subscribe<GetEventsResponse>(Topic.eventsRaw, 'test', (batch) => void events.push(...batch.map((m) => m.value)));
@@ -33,6 +34,7 @@ export function startPipeline(options: { capacity?: number } = {}) {
     bus,
     openSource: (onEvents) => ProcessEventSource.open({ onEvents, pollIntervalMs: 5 }),
     readProc: () => readProcFs(),
+    userActions: options.userActions,
   });
   pipeline.start();
 
