@@ -1,0 +1,19 @@
+/**
+ * JSON with object keys sorted at every level. Used where a value feeds a hash: the same event
+ * re-serialised by another producer (protobuf → JSON prints keys in field order, a hand-written
+ * client may not) must hash the same.
+ */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v !== undefined) out[key] = sortKeys(v);
+  }
+  return out;
+}
