@@ -1,5 +1,5 @@
 /** A thin layer over @clickhouse/client: SQL text in, plain rows out, errors classified. */
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { classifyClickHouseError } from './server-error';
 
 export interface ClickHouseConnectionOptions {
@@ -24,6 +24,9 @@ export class ClickHouseConnection {
       username: options.username ?? 'default',
       password: options.password ?? '',
       request_timeout: options.requestTimeoutMs ?? 10_000,
+      // Every failure reaches the caller classified (and the writer's onError): the client's own
+      // error log would print each retry of an outage a second time.
+      log: { level: ClickHouseLogLevel.OFF },
     });
   }
 

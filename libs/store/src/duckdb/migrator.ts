@@ -12,13 +12,11 @@ export function duckDbMigrationTarget(connection: DuckDBConnection): MigrationTa
       const reader = await connection.runAndReadAll(
         `SELECT version, name, checksum FROM ${MIGRATIONS_TABLE} ORDER BY version`,
       );
-      return reader
-        .getRowObjectsJS()
-        .map((r): AppliedMigration => ({
-          version: Number(r['version']),
-          name: String(r['name']),
-          checksum: String(r['checksum']),
-        }));
+      return reader.getRowObjectsJS().map((r): AppliedMigration => ({
+        version: Number(r['version']),
+        name: String(r['name']),
+        checksum: String(r['checksum']),
+      }));
     },
     async apply(m, checksum, onStep) {
       await connection.run('BEGIN TRANSACTION');
