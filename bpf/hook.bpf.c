@@ -374,6 +374,28 @@ static __always_inline struct sock *fd_sock(__u32 fd)
 	return sock ? BPF_CORE_READ(sock, sk) : NULL;
 }
 
+#define S_IFCHR 0020000
+#define TTY_MAJOR 4          /* /dev/tty[0-9]*, /dev/ttyS* */
+#define TTYAUX_MAJOR 5       /* /dev/tty, /dev/console, /dev/ptmx */
+#define UNIX98_PTY_SLAVE_MAJOR 136 /* /dev/pts/N: majors 136-143 */
+
+/* Whether fd is a terminal: what tty_write() writes to. */
+static __always_inline bool fd_is_tty(__u32 fd)
+{
+	struct file *f = fd_file(fd);
+	struct inode *ino;
+	__u32 major;
+
+	if (!f)
+		return false;
+	ino = BPF_CORE_READ(f, f_inode);
+	if ((BPF_CORE_READ(ino, i_mode) & S_IFMT) != S_IFCHR)
+		return false;
+	major = BPF_CORE_READ(ino, i_rdev) >> 20; /* MINORBITS */
+	return major == TTY_MAJOR || major == TTYAUX_MAJOR ||
+	       (major >= UNIX98_PTY_SLAVE_MAJOR && major < UNIX98_PTY_SLAVE_MAJOR + 8);
+}
+
 /* Reads argument i of the function arguments raw[] into the record at pos; returns the
  * position after it. */
 static __noinline __u32 read_arg(struct hook_heap *h, __u32 pos, struct arg_slots *sl, __u32 i,
@@ -451,6 +473,12 @@ static __noinline __u32 read_arg(struct hook_heap *h, __u32 pos, struct arg_slot
 		break;
 	case VIGIL_ARG_USER_NS:
 		len = put_user_ns(h, p, (struct user_namespace *)v);
+		break;
+	case VIGIL_ARG_KERNEL_CAP:
+		sl->num[i] = 0;
+		bpf_probe_read_kernel(&sl->num[i], 8, (void *)v);
+		__builtin_memcpy(&h->data[p], &sl->num[i], 8);
+		len = 8;
 		break;
 	default:
 		ah.flags = VIGIL_ARGE_ERROR;
@@ -921,6 +949,7 @@ static __always_inline bool guard_pass(const volatile struct vigil_guard *g, con
 	case VIGIL_GUARD_MASK: return (v & g->value) != 0;
 	case VIGIL_GUARD_BIT_IN: return v < 64 && ((1ull << v) & g->value);
 	case VIGIL_GUARD_PROTOCOL: return v && BPF_CORE_READ((struct sock *)v, sk_protocol) == g->value;
+	case VIGIL_GUARD_FD_TTY: return fd_is_tty((__u32)v);
 	default: return false;
 	}
 }
@@ -1221,6 +1250,11 @@ struct sys_exit_ctx {
 	__s64 ret;
 };
 
+static __always_inline const struct cred *task_cred(void)
+{
+	return BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), cred);
+}
+
 /* Function argument j from map entry m: a syscall argument (by constant indices only: a
  * variable index loses the verifier's bounds), the number, a constant, or (at the exit) the
  * syscall's result; the task's cred anywhere. */
@@ -1235,7 +1269,10 @@ static __always_inline __u64 sys_arg(const __u64 *sys, __u8 src, __u64 constant,
 	case 5: return sys[5];
 	case VIGIL_SRC_NR: return nr;
 	case VIGIL_SRC_RETVAL: return ret;
-	case VIGIL_SRC_TASK_CRED: return (__u64)BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), cred);
+	case VIGIL_SRC_TASK_CRED: return (__u64)task_cred();
+	case VIGIL_SRC_TASK_CAP_EFF: return (__u64)__builtin_preserve_access_index(&task_cred()->cap_effective);
+	case VIGIL_SRC_TASK_CAP_INH: return (__u64)__builtin_preserve_access_index(&task_cred()->cap_inheritable);
+	case VIGIL_SRC_TASK_CAP_PRM: return (__u64)__builtin_preserve_access_index(&task_cred()->cap_permitted);
 	default: return constant;
 	}
 }

@@ -52,6 +52,7 @@ enum vigil_arg_type {
 	VIGIL_ARG_SOCKET = 21, /* struct socket * -> its sock, as VIGIL_ARG_SOCK */
 	VIGIL_ARG_USER_NS = 22, /* struct user_namespace * -> struct vigil_user_ns */
 	VIGIL_ARG_FD_SOCK = 23, /* int fd of a socket -> its sock, as VIGIL_ARG_SOCK (syscall equivalents) */
+	VIGIL_ARG_KERNEL_CAP = 24, /* kernel_cap_t * -> the 64-bit capability set (8 bytes) */
 };
 
 /* Where an argument comes from. */
@@ -60,6 +61,9 @@ enum vigil_arg_type {
 #define VIGIL_SRC_NR         0x81 /* vigil_syscall_map only: the syscall number (raw_syscalls) */
 #define VIGIL_SRC_RETVAL     0x82 /* vigil_syscall_map only: the syscall's result (VIGIL_HOOKF_AT_EXIT hooks) */
 #define VIGIL_SRC_TASK_CRED  0x83 /* vigil_syscall_map only: the calling task's credentials */
+#define VIGIL_SRC_TASK_CAP_EFF 0x84 /* vigil_syscall_map only: &the task's cred->cap_effective */
+#define VIGIL_SRC_TASK_CAP_INH 0x85 /* ... ->cap_inheritable */
+#define VIGIL_SRC_TASK_CAP_PRM 0x86 /* ... ->cap_permitted */
 #define VIGIL_SYSCALL_ANY    0xffffffffu /* vigil_hook_syscalls key for every syscall (raw_syscalls) */
 
 /* vigil_hook_arg.flags */
@@ -207,6 +211,7 @@ enum vigil_guard_op {
 	VIGIL_GUARD_MASK = 2,     /* raw[src] & value != 0 */
 	VIGIL_GUARD_BIT_IN = 3,   /* raw[src] < 64 and bit raw[src] of value is set (a set of small values) */
 	VIGIL_GUARD_PROTOCOL = 4, /* raw[src] is a struct sock * whose protocol is value */
+	VIGIL_GUARD_FD_TTY = 5,   /* raw[src] is an fd of a terminal (a tty or pty character device) */
 };
 
 struct vigil_guard {

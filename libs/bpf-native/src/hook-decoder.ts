@@ -85,6 +85,7 @@ function decodeArg(b: Buffer, p: number, len: number, type: ArgTypeName, flags: 
     case 'u16':
     case 'u8':
     case 'capability':
+    case 'kernel_cap':
       if (len >= 8) arg.int = b.readBigUInt64LE(p);
       break;
     case 'fd':

@@ -62,6 +62,8 @@ export const ArgType = {
   user_ns: 22,
   /** An fd standing for a socket argument (syscall equivalents): read as its sock. */
   fd_sock: 23,
+  /** kernel_cap_t *: the 64-bit set it points to. */
+  kernel_cap: 24,
 } as const;
 export type ArgTypeName = keyof typeof ArgType;
 
@@ -249,11 +251,12 @@ export interface HookConfig {
 /** struct vigil_guard: raw argument `src` must be Equal / Mask / BitIn (a set of values < 64) / a sock of Protocol. */
 export interface GuardConfig {
   src: number;
-  op: 'Equal' | 'Mask' | 'BitIn' | 'Protocol';
+  /** FdTty: raw argument `src` is an fd of a terminal (value unused). */
+  op: 'Equal' | 'Mask' | 'BitIn' | 'Protocol' | 'FdTty';
   value: bigint;
 }
 
-const GUARD_OP = { Equal: 1, Mask: 2, BitIn: 3, Protocol: 4 } as const;
+const GUARD_OP = { Equal: 1, Mask: 2, BitIn: 3, Protocol: 4, FdTty: 5 } as const;
 export const HOOK_GUARDS = 2;
 
 /** Entries of the hook's string and integer maps (keys; every value is 1). */
@@ -460,11 +463,14 @@ export function encodeHookConfig(hook: HookConfig): EncodedHook {
  * Where function argument j comes from at a syscall tracepoint: a syscall argument, a constant,
  * the syscall's number, or (atExit hooks) its result or the calling task's credentials.
  */
-export type SyscallArgSource = number | { const: bigint } | 'nr' | 'ret' | 'cred' | undefined;
+export type SyscallArgSource = number | { const: bigint } | TaskSource | 'nr' | 'ret' | undefined;
+
+/** The calling task's credentials, or a pointer to one of their capability sets. */
+export type TaskSource = 'cred' | 'capEffective' | 'capInheritable' | 'capPermitted';
+const TASK_SOURCE: Record<TaskSource, number> = { cred: 0x83, capEffective: 0x84, capInheritable: 0x85, capPermitted: 0x86 };
 
 const SRC_NR = 0x81;
 const SRC_RETVAL = 0x82;
-const SRC_TASK_CRED = 0x83;
 /** vigil_hook_syscalls key matching every syscall (raw_syscalls). */
 export const SYSCALL_ANY = 0xffffffff;
 
@@ -477,7 +483,7 @@ export function encodeSyscallMap(src: SyscallArgSource[]): Buffer {
     if (typeof s === 'number') buf.writeUInt8(s, j);
     else if (s === 'nr') buf.writeUInt8(SRC_NR, j);
     else if (s === 'ret') buf.writeUInt8(SRC_RETVAL, j);
-    else if (s === 'cred') buf.writeUInt8(SRC_TASK_CRED, j);
+    else if (typeof s === 'string') buf.writeUInt8(TASK_SOURCE[s], j);
     else {
       buf.writeUInt8(SRC_CONST, j);
       if (s) buf.writeBigUInt64LE(BigInt.asUintN(64, s.const), 8 + 8 * j);

@@ -83,6 +83,11 @@ export interface KprobeArgument {
   capability_arg?: KprobeCapability;
   process_credentials_arg?: ProcessCredentials;
   user_ns_arg?: UserNamespace;
+  /** Capability sets: names of the set bits, space-separated. */
+  kernel_cap_t_arg?: string;
+  cap_inheritable_arg?: string;
+  cap_permitted_arg?: string;
+  cap_effective_arg?: string;
   linux_binprm_arg?: { path?: string; flags?: string; permission?: string };
   sockaddr_arg?: KprobeSockaddr;
   sock_arg?: KprobeSock;

@@ -31,6 +31,10 @@ const KERNEL_TYPE: Partial<Record<ArgType, ArgTypeName>> = {
   sock: 'sock',
   socket: 'socket',
   user_namespace: 'user_ns',
+  kernel_cap_t: 'kernel_cap',
+  cap_effective: 'kernel_cap',
+  cap_inheritable: 'kernel_cap',
+  cap_permitted: 'kernel_cap',
   nop: 'none',
 };
 
@@ -55,11 +59,17 @@ export function kernelType(type: ArgType): ArgTypeName {
   return t;
 }
 
+/** How an equivalent reads a policy argument instead of as its type says. */
+export interface ArgRead {
+  type: ArgTypeName;
+  /** A user-space pointer. */
+  user?: boolean;
+  /** char_buf: the raw argument holding its size, when the policy's type has none (iov_iter). */
+  sizeSrc?: number;
+}
+
 /** One policy argument as the kernel side reads it; `read` overrides the type (syscall equivalents). */
-export function argConfig(
-  arg: HookArg,
-  opts: { user: boolean; read?: { type: ArgTypeName; user?: boolean } },
-): HookArgConfig {
+export function argConfig(arg: HookArg, opts: { user: boolean; read?: ArgRead }): HookArgConfig {
   // An fd standing for a socket (syscall equivalents) is read as the socket's sock.
   const type =
     opts.read?.type === 'fd' && (arg.type === 'socket' || arg.type === 'sock')
@@ -74,7 +84,7 @@ export function argConfig(
   return {
     type,
     src: arg.index,
-    sizeSrc: arg.sizeArgIndex > 0 ? arg.sizeArgIndex - 1 : undefined,
+    sizeSrc: arg.sizeArgIndex > 0 ? arg.sizeArgIndex - 1 : opts.read?.sizeSrc,
     user,
     maxData: type === 'sockaddr' ? SOCKADDR_BYTES : undefined,
   };

@@ -11,10 +11,11 @@
  *   - the return value is the syscall's, not the function's;
  *   - Override is impossible at a tracepoint (refused, never ignored).
  */
-import type { ArgTypeName, GuardConfig } from '@vigil/bpf-native';
+import type { ArgTypeName, GuardConfig, TaskSource } from '@vigil/bpf-native';
+import type { ArgRead } from './args';
 
 /** Function argument j: syscall argument N, or a constant; at a syscall's exit its result or the task's cred. */
-export type ArgSource = number | { const: bigint } | 'ret' | 'cred';
+export type ArgSource = number | { const: bigint } | 'ret' | TaskSource;
 
 export interface EquivalentGroup {
   /** Syscalls whose arguments map the same way. */
@@ -22,7 +23,7 @@ export interface EquivalentGroup {
   /** Function argument j comes from args[j]. */
   args: ArgSource[];
   /** How the kernel side reads function argument j here, when not as the policy's type says. */
-  read?: Partial<Record<number, { type: ArgTypeName; user?: boolean }>>;
+  read?: Partial<Record<number, ArgRead>>;
 }
 
 export interface Equivalent {
@@ -189,6 +190,22 @@ export const SYSCALL_EQUIVALENTS: Readonly<Record<string, Equivalent>> = {
       { syscalls: ['unshare', 'clone'], args: ['cred', { const: 0n }, { const: 0n }, { const: 0n }, { const: 0n }, 0] },
     ],
     guards: [{ src: 5, op: 'Mask', value: CLONE_NEWUSER }],
+  },
+  security_capset: {
+    note: "capset, read at its successful return: new = the task's committed creds, and so is old (the previous ones are gone by then); effective, inheritable, permitted = the committed sets",
+    groups: [{ syscalls: ['capset'], args: ['cred', 'cred', 'capEffective', 'capInheritable', 'capPermitted'] }],
+    atExit: true,
+  },
+  tty_write: {
+    note: "write() to a terminal (tty, console, pty): the file from the fd, the bytes from the caller's buffer (kiocb = the file, iov_iter = the bytes); writev is not seen",
+    groups: [
+      {
+        syscalls: ['write'],
+        args: [0, 1, 2, { const: 0n }],
+        read: { 0: { type: 'fd' }, 1: { type: 'char_buf', user: true, sizeSrc: 2 } },
+      },
+    ],
+    guards: [{ src: 0, op: 'FdTty', value: 0n }],
   },
   security_sb_mount: {
     note: 'mount: every argument as passed (strings from user memory)',

@@ -15,6 +15,7 @@ import type {
   ProcessUprobe,
   Timestamp,
 } from '@vigil/events';
+import { capabilityNames } from '@vigil/events';
 import { ADDRESS_FAMILIES, IP_PROTOCOLS, TCP_STATES, type ArgType } from '@vigil/policy';
 import type { CompiledHook } from './compile';
 import type { UserAction } from './user-actions';
@@ -111,7 +112,13 @@ export function kprobeArgument(raw: RawHookArg, type: ArgType, label?: string): 
   const arg = ((): KprobeArgument => {
     switch (type) {
       case 'file':
+      case 'kiocb':
         return { file_arg: { path: raw.str ?? '' } };
+      case 'kernel_cap_t':
+      case 'cap_effective':
+      case 'cap_inheritable':
+      case 'cap_permitted':
+        return { [`${type}_arg`]: capabilityNames(BigInt.asUintN(64, raw.int ?? 0n)).join(' ') };
       case 'path':
         return { path_arg: { path: raw.str ?? '' } };
       case 'linux_binprm':
@@ -121,6 +128,7 @@ export function kprobeArgument(raw: RawHookArg, type: ArgType, label?: string): 
       case 'dentry':
         return { string_arg: raw.str ?? '' };
       case 'char_buf':
+      case 'iov_iter':
         return { bytes_arg: (raw.bytes ?? Buffer.alloc(0)).toString('base64') };
       case 'sockaddr':
         return { sockaddr_arg: sockaddr(raw.bytes ?? Buffer.alloc(0)) };

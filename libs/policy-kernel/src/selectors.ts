@@ -79,6 +79,7 @@ function intValues(f: ArgFilter, ctx: SelectorContext = {}): bigint[] {
   const out: bigint[] = [];
   for (const v of f.values) {
     if (v.kind === 'int') out.push(v.value);
+    else if (v.kind === 'caps') out.push(v.mask); // a capability set compared as its 64-bit mask
     else if (v.kind === 'list' && f.operator.endsWith('InMap')) out.push(...listNumbers(v.list, ctx));
     else if (v.kind === 'range' && f.operator.endsWith('InMap')) {
       if (v.max - v.min >= BigInt(MAX_RANGE_EXPANSION))
