@@ -40,22 +40,17 @@ export class TopicSetupError extends Error {
  * changed: adding partitions moves keys and breaks per-key order, so a difference is a note.
  */
 export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<TopicSetupReport> {
+  // Kept across reruns (see retryWhileTopicsSettle): a rerun finds these topics present.
+  const created = new Set<string>();
+  return retryWhileTopicsSettle(() => ensureTopicsOnce(admin, specs, created));
+}
+
+async function ensureTopicsOnce(admin: Admin, specs: TopicSpec[], created: Set<string>): Promise<TopicSetupReport> {
   const present = new Set(await admin.listTopics());
   const missing = specs.filter((s) => !present.has(s.name));
-  if (missing.length > 0) {
-    // Another node may create the same topics at the same moment; kafkajs treats "already
-    // exists" as success, and the configuration check below covers whoever won.
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((s) => ({
-        topic: s.name,
-        numPartitions: s.partitions,
-        replicationFactor: s.replicationFactor,
-        configEntries: [{ name: 'cleanup.policy', value: s.compacted ? 'compact' : 'delete' }],
-      })),
-    });
-  }
-  const existing = specs.filter((s) => present.has(s.name));
+  for (const s of missing) created.add(s.name);
+  if (missing.length > 0) await createTopics(admin, missing);
+  const existing = specs.filter((s) => present.has(s.name) && !created.has(s.name));
   const notes: string[] = [];
   if (existing.length > 0) {
     const metadata = await admin.fetchTopicMetadata({ topics: existing.map((s) => s.name) });
@@ -69,7 +64,7 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<To
   }
   const problems = await cleanupPolicyProblems(admin, specs);
   if (problems.length > 0) throw new TopicSetupError(problems);
-  return { created: missing.map((s) => s.name), existing: existing.map((s) => s.name), notes };
+  return { created: [...created], existing: existing.map((s) => s.name), notes };
 }
 
 async function cleanupPolicyProblems(admin: Admin, specs: TopicSpec[]): Promise<TopicProblem[]> {
@@ -93,4 +88,38 @@ async function cleanupPolicyProblems(admin: Admin, specs: TopicSpec[]): Promise<
     });
   }
   return problems;
+}
+
+/** Errors a freshly created topic answers with until its partitions have leaders. */
+const NOT_READY_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+const ATTEMPTS = 20;
+
+/**
+ * kafkajs waits for leaders through LEADER_NOT_AVAILABLE only; a KRaft broker also answers
+ * UNKNOWN_TOPIC_OR_PARTITION for a moment after a topic is created (by us or by another node at
+ * the same time). Every step of the setup is idempotent, so the whole setup is simply run again.
+ */
+async function retryWhileTopicsSettle<T>(step: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (e) {
+      if (attempt >= ATTEMPTS || !NOT_READY_YET.has((e as { type?: string }).type ?? '')) throw e;
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    }
+  }
+}
+
+async function createTopics(admin: Admin, missing: TopicSpec[]): Promise<void> {
+  // Another node may create the same topics at the same moment; kafkajs treats "already
+  // exists" as success, and the configuration check afterwards covers whoever won.
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: missing.map((s) => ({
+      topic: s.name,
+      numPartitions: s.partitions,
+      replicationFactor: s.replicationFactor,
+      configEntries: [{ name: 'cleanup.policy', value: s.compacted ? 'compact' : 'delete' }],
+    })),
+  });
 }
