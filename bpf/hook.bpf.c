@@ -607,7 +607,7 @@ static __always_inline bool read_ends(struct hook_heap *h, __u8 type, __u32 off,
 {
 	if (off > VIGIL_HOOK_DATA_MAX)
 		return false;
-	if (type == VIGIL_ARG_SOCK || type == VIGIL_ARG_SOCKET) {
+	if (type == VIGIL_ARG_SOCK || type == VIGIL_ARG_SOCKET || type == VIGIL_ARG_FD_SOCK) {
 		struct vigil_sock vs;
 
 		if (len < sizeof(vs))
@@ -780,11 +780,31 @@ static __noinline bool ns_match(const volatile struct vigil_selector *sel)
 	return true;
 }
 
+/* The capability set a filter names, of a cred. */
+static __always_inline __u64 cred_caps(const struct cred *cred, __u8 set)
+{
+	__u64 caps = 0;
+
+	/* kernel_cap_t is u64 since 6.3 and u32[2] before: 8 little-endian bytes either way. */
+	if (set == 1)
+		bpf_core_read(&caps, 8, &cred->cap_permitted);
+	else if (set == 2)
+		bpf_core_read(&caps, 8, &cred->cap_inheritable);
+	else
+		bpf_core_read(&caps, 8, &cred->cap_effective);
+	return caps;
+}
+
+/* isNamespaceCapability: the filter only applies outside the host's user namespace (level 0). */
+static __always_inline bool host_userns_excluded(const volatile struct vigil_caps_filter *f, const struct cred *cred)
+{
+	return (f->flags & VIGIL_CAPF_NOT_HOST_USERNS) && BPF_CORE_READ(cred, user_ns, level) == 0;
+}
+
 static __noinline bool caps_match(const volatile struct vigil_selector *sel)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	const struct cred *cred = BPF_CORE_READ(task, cred);
-	__u64 caps = 0;
 	__u32 k;
 
 	for (k = 0; k < VIGIL_CAPS_FILTERS; k++) {
@@ -792,17 +812,77 @@ static __noinline bool caps_match(const volatile struct vigil_selector *sel)
 
 		if (k >= sel->ncaps)
 			break;
-		/* kernel_cap_t is u64 since 6.3 and u32[2] before: 8 little-endian bytes either way. */
-		if (f->set == 1)
-			bpf_core_read(&caps, 8, &cred->cap_permitted);
-		else if (f->set == 2)
-			bpf_core_read(&caps, 8, &cred->cap_inheritable);
-		else
-			bpf_core_read(&caps, 8, &cred->cap_effective);
-		if (((caps & f->mask) != 0) != (f->op == VIGIL_OP_IN))
+		if (host_userns_excluded(f, cred))
+			return false;
+		if (((cred_caps(cred, f->set) & f->mask) != 0) != (f->op == VIGIL_OP_IN))
 			return false;
 	}
 	return true;
+}
+
+/* vigil_proc_state.caps holds permitted, effective, inheritable; a filter's set is 0 effective,
+ * 1 permitted, 2 inheritable. */
+static __always_inline __u32 state_caps_index(__u8 set)
+{
+	return set == 0 ? 1 : set == 1 ? 0 : 2;
+}
+
+/* matchCapabilityChanges and matchNamespaceChanges against the state at the process's exec
+ * (Tetragon's semantics: a process not seen exec'ing does not match). */
+static __noinline bool changes_match(const volatile struct vigil_selector *sel)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, k;
+	const volatile struct vigil_caps_filter *f = &sel->capchg;
+	struct vigil_proc_state *ps;
+	__u64 caps[3] = {}, was, now;
+	__u32 ns[VIGIL_PROC_NS] = {};
+	bool changed = false;
+
+	if (!sel->ncapchg && sel->nschg_op == VIGIL_OP_NONE)
+		return true;
+	ps = bpf_map_lookup_elem(&vigil_procs, &tgid);
+	if (!ps || ps->exited)
+		return false;
+	task_caps_ns(task, caps, ns);
+	if (sel->ncapchg) {
+		if (host_userns_excluded(f, BPF_CORE_READ(task, cred)))
+			return false;
+		k = state_caps_index(f->set);
+		was = k == 0 ? ps->caps[0] : k == 1 ? ps->caps[1] : ps->caps[2];
+		now = caps[k & 3];
+		if ((was & f->mask) != (now & f->mask))
+			changed = f->op == VIGIL_OP_IN;
+		else if (was != now)
+			changed = f->op == VIGIL_OP_NOT_IN;
+		if (!changed)
+			return false;
+	}
+	if (sel->nschg_op != VIGIL_OP_NONE) {
+		changed = false;
+		for (k = 0; k < VIGIL_PROC_NS; k++) {
+			bool watched = (sel->nschg_mask >> k) & 1;
+
+			if (watched != (sel->nschg_op == VIGIL_OP_IN))
+				continue;
+			if (ps->ns[k] && ps->ns[k] != ns[k])
+				changed = true;
+		}
+		if (!changed)
+			return false;
+	}
+	return true;
+}
+
+/* A selector with change filters matched: the current state becomes the one to compare with,
+ * so that each change is reported once. */
+static __noinline void record_changes(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct vigil_proc_state *ps = bpf_map_lookup_elem(&vigil_procs, &tgid);
+
+	if (ps)
+		task_caps_ns((struct task_struct *)bpf_get_current_task(), ps->caps, ps->ns);
 }
 
 /* matchPIDs, matchNamespaces, matchCapabilities, matchBinaries: about the process, decided
@@ -814,6 +894,8 @@ static __always_inline bool process_match(__u32 idx, const volatile struct vigil
 	if (sel->nns && !ns_match(sel))
 		return false;
 	if (sel->ncaps && !caps_match(sel))
+		return false;
+	if ((sel->ncapchg || sel->nschg_op != VIGIL_OP_NONE) && !changes_match(sel))
 		return false;
 	if (sel->bin_op != VIGIL_OP_NONE && !bin_match(idx, sel))
 		return false;
@@ -1025,8 +1107,13 @@ static __always_inline __s32 on_entry(__u64 *raw, __u32 syscall)
 	h->ev.hook_id = vigil_hook_cfg.hook_id;
 	h->ev.syscall = syscall;
 	h->ev.selector = match;
-	if (match < VIGIL_SELECTORS)
-		want_post = act(h, match, &vigil_hook_cfg.selectors[match], &verdict);
+	if (match < VIGIL_SELECTORS) {
+		const volatile struct vigil_selector *sel = &vigil_hook_cfg.selectors[match];
+
+		if (sel->ncapchg || sel->nschg_op != VIGIL_OP_NONE)
+			record_changes();
+		want_post = act(h, match, sel, &verdict);
+	}
 
 	if (vigil_hook_cfg.flags & VIGIL_HOOKF_RETURN) {
 		/* The return side posts (or not): keep the record until then, whatever the action. */

@@ -83,10 +83,11 @@ static __always_inline __u64 proc_ktime(__u32 tgid)
 	return ps && !ps->exited ? ps->ktime : 0;
 }
 
-static __always_inline void proc_track(__u32 tgid, __u64 ktime, __u32 flags)
+static __always_inline void proc_track(__u32 tgid, __u64 ktime, __u32 flags, struct task_struct *task)
 {
 	struct vigil_proc_state ps = { .ktime = ktime, .flags = flags };
 
+	task_caps_ns(task, ps.caps, ps.ns);
 	if (bpf_map_update_elem(&vigil_procs, &tgid, &ps, BPF_ANY))
 		count_lost(VIGIL_LOST_PROCS_FULL);
 }
@@ -316,7 +317,7 @@ static __always_inline int handle_exec(struct file *file)
 		return 0;
 	ev->hdr.size = size;
 
-	proc_track(ev->pid, now, VIGIL_F_EXECVE);
+	proc_track(ev->pid, now, VIGIL_F_EXECVE, task);
 	if (bpf_ringbuf_output(&vigil_events, h, size, rb_flags()))
 		count_lost(VIGIL_LOST_EXEC);
 	return 0;
@@ -339,7 +340,7 @@ static __always_inline int handle_fork(struct task_struct *child)
 	else
 		ktime = bpf_ktime_get_boot_ns();
 	ppid = BPF_CORE_READ(child, real_parent, tgid);
-	proc_track(pid, ktime, VIGIL_F_CLONE);
+	proc_track(pid, ktime, VIGIL_F_CLONE, child);
 
 	ev = bpf_ringbuf_reserve(&vigil_events, sizeof(*ev), 0);
 	if (!ev) {

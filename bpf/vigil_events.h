@@ -115,10 +115,17 @@ struct vigil_exit_event {
 };                             /* 40 */
 
 /* Value of the kernel's process map vigil_procs (key: tgid), like Tetragon's execve_map. */
+#define VIGIL_PROC_NS 10 /* VIGIL_NS_KINDS (vigil_task.h) */
+
 struct vigil_proc_state {
 	__u64 ktime;   /* identity time: exec time, or start_boottime for fork-only processes */
 	__u32 flags;   /* VIGIL_F_EXECVE / VIGIL_F_CLONE */
 	__u32 exited;  /* set atomically by the first thread seeing the group dead (dedups exits) */
+	/* As of the exec (or fork): what policies' matchCapabilityChanges and matchNamespaceChanges
+	 * compare the task's current ones with. A hook that reports a change stores the new state,
+	 * so that each change is reported once (as Tetragon does). */
+	__u64 caps[3]; /* permitted, effective, inheritable */
+	__u32 ns[VIGIL_PROC_NS]; /* inode numbers by enum vigil_ns_kind */
 };
 
 #define VIGIL_EXEC_FIXED_SIZE 168
@@ -126,6 +133,7 @@ struct vigil_proc_state {
 _Static_assert(sizeof(struct vigil_hdr) == 16, "vigil_hdr layout");
 _Static_assert(sizeof(struct vigil_exec_event) == VIGIL_EXEC_FIXED_SIZE, "exec layout");
 _Static_assert(sizeof(struct vigil_fork_event) == 48, "fork layout");
+_Static_assert(sizeof(struct vigil_proc_state) == 80, "proc state layout");
 _Static_assert(sizeof(struct vigil_exit_event) == 40, "exit layout");
 
 #endif /* VIGIL_EVENTS_H */

@@ -162,11 +162,17 @@ struct vigil_ns_filter {
 	__u32 values[VIGIL_NS_VALUES];
 };                  /* 20 bytes */
 
-/* matchCapabilities: In = the set holds at least one capability of the mask; NotIn = none. */
+/* vigil_caps_filter.flags */
+#define VIGIL_CAPF_NOT_HOST_USERNS (1u << 0) /* isNamespaceCapability: only tasks outside the host's user namespace */
+
+/* matchCapabilities: In = the set holds at least one capability of the mask; NotIn = none.
+ * matchCapabilityChanges: In = the mask's capabilities of the set changed since the exec (or the
+ * last reported change); NotIn = others changed, not those. */
 struct vigil_caps_filter {
 	__u8 set;     /* 0 effective, 1 permitted, 2 inheritable */
 	__u8 op;
-	__u8 reserved[6];
+	__u8 flags;   /* VIGIL_CAPF_* */
+	__u8 reserved[5];
 	__u64 mask;
 };                  /* 16 bytes */
 
@@ -181,13 +187,18 @@ struct vigil_selector {
 	__u8 nns;         /* matchNamespaces entries */
 	__u32 bin_slot;   /* key prefix of matchBinaries' values in the string maps */
 	__u8 ncaps;       /* matchCapabilities entries */
-	__u8 reserved[3];
+	__u8 ncapchg;     /* matchCapabilityChanges: 1 when capchg is set */
+	__u8 nschg_op;    /* matchNamespaceChanges: VIGIL_OP_IN / NOT_IN over nschg_mask; NONE = none */
+	__u8 reserved;
 	__u32 pids[VIGIL_PIDS];
 	struct vigil_filter filters[VIGIL_ARG_FILTERS];
 	struct vigil_filter ret_filters[VIGIL_RET_FILTERS];
 	struct vigil_action actions[VIGIL_ACTIONS];
 	struct vigil_ns_filter ns[VIGIL_NS_FILTERS];
 	struct vigil_caps_filter caps[VIGIL_CAPS_FILTERS];
+	struct vigil_caps_filter capchg;
+	__u32 nschg_mask; /* bit k: namespace kind k (enum vigil_ns_kind) changed since the exec */
+	__u32 reserved2;
 };
 
 /* vigil_hook_config.flags */
@@ -356,9 +367,9 @@ _Static_assert(sizeof(struct vigil_filter) == 72, "vigil_filter layout");
 _Static_assert(sizeof(struct vigil_action) == 16, "vigil_action layout");
 _Static_assert(sizeof(struct vigil_ns_filter) == 20, "vigil_ns_filter layout");
 _Static_assert(sizeof(struct vigil_caps_filter) == 16, "vigil_caps_filter layout");
-_Static_assert(sizeof(struct vigil_selector) == 712, "vigil_selector layout");
+_Static_assert(sizeof(struct vigil_selector) == 736, "vigil_selector layout");
 _Static_assert(sizeof(struct vigil_guard) == 16, "vigil_guard layout");
-_Static_assert(sizeof(struct vigil_hook_config) == 3688, "vigil_hook_config layout");
+_Static_assert(sizeof(struct vigil_hook_config) == 3808, "vigil_hook_config layout");
 _Static_assert(sizeof(struct vigil_user_ns) == 16, "vigil_user_ns layout");
 _Static_assert(sizeof(struct vigil_syscall_map) == 56, "vigil_syscall_map layout");
 _Static_assert(sizeof(struct vigil_str_key) == 260, "vigil_str_key layout");

@@ -55,4 +55,18 @@ static __always_inline __u32 task_ns_inum(struct task_struct *task, __u32 kind)
 	return 0;
 }
 
+/* The task's capability sets and namespaces, as vigil_proc_state keeps them. */
+static __always_inline void task_caps_ns(struct task_struct *task, __u64 caps[3], __u32 ns[VIGIL_PROC_NS])
+{
+	const struct cred *cred = BPF_CORE_READ(task, cred);
+	__u32 k;
+
+	/* kernel_cap_t is u64 since 6.3 and u32[2] before: 8 little-endian bytes either way. */
+	bpf_core_read(&caps[0], 8, &cred->cap_permitted);
+	bpf_core_read(&caps[1], 8, &cred->cap_effective);
+	bpf_core_read(&caps[2], 8, &cred->cap_inheritable);
+	for (k = 0; k < VIGIL_PROC_NS; k++)
+		ns[k] = task_ns_inum(task, k);
+}
+
 #endif /* VIGIL_TASK_H */

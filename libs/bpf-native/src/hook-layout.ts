@@ -214,12 +214,24 @@ export interface ActionConfig {
   userAction?: number;
 }
 
+export interface CapsFilterConfig {
+  set: 'Effective' | 'Permitted' | 'Inheritable';
+  op: 'In' | 'NotIn';
+  mask: bigint;
+  /** isNamespaceCapability: only tasks outside the host's user namespace match. */
+  notHostUserNs?: boolean;
+}
+
 export interface SelectorConfig {
   pids?: { op: 'In' | 'NotIn'; values: number[]; namespacePid?: boolean };
   /** Each entry must hold: the task's namespace of that kind is (not) one of the inodes. */
   namespaces?: Array<{ kind: NsKindName; op: 'In' | 'NotIn'; inums: number[] }>;
   /** Each entry must hold: the set has at least one (In) / none (NotIn) of the mask's capabilities. */
-  capabilities?: Array<{ set: 'Effective' | 'Permitted' | 'Inheritable'; op: 'In' | 'NotIn'; mask: bigint }>;
+  capabilities?: CapsFilterConfig[];
+  /** The mask's capabilities of the set changed since the exec (In), or others did (NotIn). */
+  capabilityChanges?: CapsFilterConfig;
+  /** A namespace of these kinds (In) / of the other kinds (NotIn) changed since the exec. */
+  namespaceChanges?: { op: 'In' | 'NotIn'; kinds: NsKindName[] };
   binaries?: { op: 'In' | 'NotIn' | 'Prefix' | 'NotPrefix' | 'Postfix' | 'NotPostfix'; paths: string[] };
   args?: FilterConfig[];
   returnArgs?: IntFilterConfig[];
@@ -275,13 +287,13 @@ export interface EncodedHook {
 const ARG_SIZE = 16;
 const FILTER_SIZE = 72;
 const ACTION_SIZE = 16;
-const SELECTOR_SIZE = 712;
-const SELECTOR = { filters: 48, retFilters: 408, actions: 552, ns: 600, caps: 680 } as const;
+const SELECTOR_SIZE = 736;
+const SELECTOR = { filters: 48, retFilters: 408, actions: 552, ns: 600, caps: 680, capchg: 712, nschgMask: 728 } as const;
 const NS_FILTER_SIZE = 20;
 const CAPS_FILTER_SIZE = 16;
 const CAP_SET = { Effective: 0, Permitted: 1, Inheritable: 2 } as const;
-export const HOOK_CONFIG_SIZE = 3688;
-const CONFIG = { args: 8, selectors: 88, nguards: 3648, tpArgs: 3649, tpRet: 3650, guards: 3656 } as const;
+export const HOOK_CONFIG_SIZE = 3808;
+const CONFIG = { args: 8, selectors: 88, nguards: 3768, tpArgs: 3769, tpRet: 3770, guards: 3776 } as const;
 const GUARD_SIZE = 16;
 const TP_NONE = 0xff;
 const STR_KEY_SIZE = 260;
@@ -350,6 +362,14 @@ function writeFilter(buf: Buffer, at: number, f: FilterConfig, slot: number, map
 }
 
 const RATE_SCOPE = { thread: 0, process: 1, global: 2 } as const;
+const CAPF_NOT_HOST_USERNS = 1;
+
+function writeCapsFilter(buf: Buffer, o: number, f: CapsFilterConfig): void {
+  buf.writeUInt8(CAP_SET[f.set], o);
+  buf.writeUInt8(Op[f.op], o + 1);
+  buf.writeUInt8(f.notHostUserNs ? CAPF_NOT_HOST_USERNS : 0, o + 2);
+  buf.writeBigUInt64LE(f.mask, o + 8);
+}
 
 function writeSelector(buf: Buffer, at: number, idx: number, sel: SelectorConfig, maps: HookMapEntries): void {
   const args = sel.args ?? [];
@@ -394,12 +414,18 @@ function writeSelector(buf: Buffer, at: number, idx: number, sel: SelectorConfig
   const caps = sel.capabilities ?? [];
   limit('matchCapabilities entries', caps.length, CAPS_FILTERS);
   buf.writeUInt8(caps.length, at + 12);
-  caps.forEach((f, k) => {
-    const o = at + SELECTOR.caps + k * CAPS_FILTER_SIZE;
-    buf.writeUInt8(CAP_SET[f.set], o);
-    buf.writeUInt8(Op[f.op], o + 1);
-    buf.writeBigUInt64LE(f.mask, o + 8);
-  });
+  caps.forEach((f, k) => writeCapsFilter(buf, at + SELECTOR.caps + k * CAPS_FILTER_SIZE, f));
+  if (sel.capabilityChanges) {
+    buf.writeUInt8(1, at + 13);
+    writeCapsFilter(buf, at + SELECTOR.capchg, sel.capabilityChanges);
+  }
+  if (sel.namespaceChanges) {
+    buf.writeUInt8(Op[sel.namespaceChanges.op], at + 14);
+    buf.writeUInt32LE(
+      sel.namespaceChanges.kinds.reduce((m, k) => m | (1 << NsKind[k]), 0),
+      at + SELECTOR.nschgMask,
+    );
+  }
   args.forEach((f, k) => writeFilter(buf, at + SELECTOR.filters + k * FILTER_SIZE, f, slot(k), maps));
   rets.forEach((f, k) => writeFilter(buf, at + SELECTOR.retFilters + k * FILTER_SIZE, f, slot(0x10 + k), maps));
   actions.forEach((a, k) => {

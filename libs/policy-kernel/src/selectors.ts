@@ -10,6 +10,7 @@ import {
   type HookArgConfig,
   type IntFilterConfig,
   type SelectorConfig,
+  type CapsFilterConfig,
   type SockFilterConfig,
 } from '@vigil/bpf-native';
 import type { NamespaceInums } from '@vigil/events';
@@ -21,6 +22,7 @@ import {
   type FilterValue,
   type ListSpec,
   type NamespaceFilter,
+  type NamespaceChangeFilter,
   type PidFilter,
   type Selector,
 } from '@vigil/policy';
@@ -61,13 +63,27 @@ function namespaces(entries: NamespaceFilter[], ctx: SelectorContext, where: str
   });
 }
 
-function capabilities(entries: CapabilityFilter[], where: string): SelectorConfig['capabilities'] {
-  return entries.map((e, k) => {
-    if (e.isNamespaceCapability)
-      throw new Unsupported(`${where}[${k}].isNamespaceCapability is not enforced in the kernel yet`);
-    const mask = e.values.reduce((m, c) => m | (1n << BigInt(CAPABILITIES.indexOf(c))), 0n);
-    return { set: e.type, op: e.operator, mask };
-  });
+function capsFilter(e: CapabilityFilter): CapsFilterConfig {
+  const mask = e.values.reduce((m, c) => m | (1n << BigInt(CAPABILITIES.indexOf(c))), 0n);
+  return { set: e.type, op: e.operator, mask, notHostUserNs: e.isNamespaceCapability };
+}
+
+function capabilities(entries: CapabilityFilter[]): SelectorConfig['capabilities'] {
+  return entries.map(capsFilter);
+}
+
+/** Tetragon reads one matchCapabilityChanges entry per selector. */
+function capabilityChanges(entries: CapabilityFilter[], where: string): SelectorConfig['capabilityChanges'] {
+  if (entries.length > 1)
+    throw new Unsupported(`${where}: one entry per selector is supported, ${entries.length} given`);
+  return entries[0] && capsFilter(entries[0]);
+}
+
+/** Tetragon reads one matchNamespaceChanges entry per selector. */
+function namespaceChanges(entries: NamespaceChangeFilter[], where: string): SelectorConfig['namespaceChanges'] {
+  if (entries.length > 1)
+    throw new Unsupported(`${where}: one entry per selector is supported, ${entries.length} given`);
+  return entries[0] && { op: entries[0].operator, kinds: entries[0].values };
 }
 
 const INT_OPS = new Set(['Equal', 'NotEqual', 'GT', 'LT', 'Mask', 'InMap', 'NotInMap']);
@@ -79,7 +95,8 @@ function intValues(f: ArgFilter, ctx: SelectorContext = {}): bigint[] {
   const out: bigint[] = [];
   for (const v of f.values) {
     if (v.kind === 'int') out.push(v.value);
-    else if (v.kind === 'caps') out.push(v.mask); // a capability set compared as its 64-bit mask
+    else if (v.kind === 'caps')
+      out.push(v.mask); // a capability set compared as its 64-bit mask
     else if (v.kind === 'list' && f.operator.endsWith('InMap')) out.push(...listNumbers(v.list, ctx));
     else if (v.kind === 'range' && f.operator.endsWith('InMap')) {
       if (v.max - v.min >= BigInt(MAX_RANGE_EXPANSION))
@@ -224,8 +241,6 @@ function action(a: Action, can: ActionAbility, where: string, index: number): Ac
 const NOT_YET: Array<keyof Selector> = [
   'matchData',
   'matchParentBinaries',
-  'matchNamespaceChanges',
-  'matchCapabilityChanges',
   'matchCmdArgs',
   'matchStates',
   'matchUserCallers',
@@ -290,7 +305,9 @@ export function compileSelectors(
     return {
       pids: pids && { op: pids.operator, values: pids.values, namespacePid: pids.isNamespacePID },
       namespaces: namespaces(s.matchNamespaces, ctx, `${at}.matchNamespaces`),
-      capabilities: capabilities(s.matchCapabilities, `${at}.matchCapabilities`),
+      capabilities: capabilities(s.matchCapabilities),
+      capabilityChanges: capabilityChanges(s.matchCapabilityChanges, `${at}.matchCapabilityChanges`),
+      namespaceChanges: namespaceChanges(s.matchNamespaceChanges, `${at}.matchNamespaceChanges`),
       binaries: bins && { op: bins.operator, paths: bins.values },
       args: s.matchArgs.map((f, k) => filter(f, args, `${at}.matchArgs[${k}]`, ctx)),
       returnArgs: s.matchReturnArgs.map((f, k) => retFilter(f, `${at}.matchReturnArgs[${k}]`)),

@@ -522,4 +522,155 @@ ${extra}`;
       },
     );
   });
+
+  it('security_socket_connect: Protocol on the socket argument, TCP posts and UDP does not', async () => {
+    await withPolicy(
+      'eq-socket-connect',
+      `  kprobes:
+  - call: security_socket_connect
+    syscall: false
+    args: [{ index: 0, type: socket }, { index: 1, type: sockaddr }]
+    selectors:
+    - matchBinaries: [{ operator: In, values: ["${myBash}"] }]
+      matchArgs: [{ index: 0, operator: Protocol, values: [IPPROTO_TCP] }]
+`,
+      async (status) => {
+        expectMechanism(status, 'syscalls');
+        const udp = await bashNet(myBash, 'udp', greetA.port);
+        const tcp = await greet(myBash, greetA.port);
+        expect([udp.status, tcp.stdout]).toEqual([0, 'hello\n']);
+        const ev = tetragon(await waitFor('eq-socket-connect', (e) => e.pid === tcp.pid));
+        expect(ev.process_kprobe?.function_name).toBe('security_socket_connect');
+        expect(arg(ev, 0)?.sock_arg).toMatchObject({ family: 'AF_INET', type: 'SOCK_STREAM', protocol: 'IPPROTO_TCP' });
+        expect(arg(ev, 1)?.sockaddr_arg).toEqual({ family: 'AF_INET', addr: '127.0.0.1', port: greetA.port });
+        expect(eventsOf('eq-socket-connect', udp.pid), 'no event for a UDP connect').toEqual([]);
+      },
+    );
+  });
+  it('security_capset: the sets capset committed, filtered on a non-empty effective set', async () => {
+    await withPolicy(
+      'eq-capset',
+      `  kprobes:
+  - call: security_capset
+    syscall: false
+    args:
+    - { index: 1, type: cred }
+    - { index: 2, type: cap_effective }
+    - { index: 3, type: cap_inheritable }
+    - { index: 4, type: cap_permitted }
+    selectors:
+    - matchArgs: [{ index: 2, operator: NotEqual, values: ["0"] }]
+`,
+      async (status) => {
+        expectMechanism(status, 'syscalls');
+        // setpriv changes the inheritable set through capset(2); true never calls it.
+        const caps = await run(mySetpriv, ['--inh-caps=+net_raw', 'true']);
+        const plain = await run(execMe, []);
+        expect([caps.status, plain.status]).toEqual([0, 0]);
+        // setpriv may call capset more than once: the last one sets the inheritable set.
+        const ev = tetragon(await waitFor('eq-capset', (e) => e.pid === caps.pid && e.args[2]?.int !== 0n));
+        expect(ev.process_kprobe?.function_name).toBe('security_capset');
+        expect(arg(ev, 1)?.cap_effective_arg).toContain('CAP_SYS_ADMIN');
+        expect(arg(ev, 2)?.cap_inheritable_arg).toContain('CAP_NET_RAW');
+        expect(arg(ev, 3)?.cap_permitted_arg).toContain('CAP_SYS_ADMIN');
+        expect(eventsOf('eq-capset', plain.pid)).toEqual([]);
+      },
+    );
+  });
+
+  it('tty_write: bytes written to a terminal, not to a file', async () => {
+    const out = path.join(dir, 'tty-out.txt');
+    await withPolicy(
+      'eq-tty',
+      `  kprobes:
+  - call: tty_write
+    syscall: false
+    args:
+    - { index: 0, type: file }
+    - { index: 1, type: char_buf, sizeArgIndex: 3 }
+    - { index: 2, type: size_t }
+    selectors:
+    - matchBinaries: [{ operator: In, values: ["${myBash}"] }]
+`,
+      async (status) => {
+        expectMechanism(status, 'syscalls');
+        // script(1) gives bash a pseudo-terminal; the second bash writes to a regular file.
+        const onTty = await run('/usr/bin/script', ['-qec', `${myBash} -c 'echo typed-on-a-tty'`, '/dev/null']);
+        const toFile = await run(myBash, ['-c', `echo into-a-file > ${out}`]);
+        expect([onTty.status, toFile.status]).toEqual([0, 0]);
+        const ev = tetragon(
+          await waitFor('eq-tty', (e) => e.args[1]?.bytes?.toString().includes('typed-on-a-tty') ?? false),
+        );
+        expect(ev.process_kprobe?.function_name).toBe('tty_write');
+        expect(arg(ev, 0)?.file_arg?.path).toMatch(/^\/dev\/pts\/\d+$/);
+        expect(arg(ev, 2)?.size_arg).toBe(String('typed-on-a-tty\n'.length));
+        expect(eventsOf('eq-tty', toFile.pid), 'no event for a write to a regular file').toEqual([]);
+      },
+    );
+  });
+
+  describe('selectors on changes since exec, and isNamespaceCapability', () => {
+    const watched = path.join(dir, 'watched.txt');
+    /** An fd_install hook on `watched` with one more selector filter. */
+    const spec = (filter: string) => `  kprobes:
+  - call: fd_install
+    syscall: false
+    args: [{ index: 0, type: int }, { index: 1, type: file }]
+    selectors:
+    - matchArgs: [{ index: 1, operator: Equal, values: ["${watched}"] }]
+${filter}`;
+    /** python opening `watched` `times` times after running `before`. */
+    const pyOpen = (before: string, times = 1) =>
+      run(python, [
+        '-c',
+        `import os, ctypes\n${before}\nfor _ in range(${times}): open(${JSON.stringify(watched)}).read()`,
+      ]);
+
+    beforeAll(() => {
+      fs.chmodSync(dir, 0o755); // readable by the uid the processes switch to
+      fs.writeFileSync(watched, 'watched\n', { mode: 0o644 });
+    });
+
+    it('matchCapabilityChanges: after setuid dropped CAP_SYS_ADMIN, reported once', async () => {
+      await withPolicy(
+        'eq-capchg',
+        spec(`      matchCapabilityChanges: [{ type: Effective, operator: In, values: [CAP_SYS_ADMIN] }]`),
+        async () => {
+          const unchanged = await pyOpen('');
+          const dropped = await pyOpen('os.setuid(4321)', 2);
+          expect([unchanged.status, dropped.status]).toEqual([0, 0]);
+          await waitFor('eq-capchg', (e) => e.pid === dropped.pid);
+          await new Promise((r) => setTimeout(r, 200));
+          expect(eventsOf('eq-capchg', dropped.pid), 'the second open: the change was reported').toHaveLength(1);
+          expect(eventsOf('eq-capchg', unchanged.pid)).toEqual([]);
+        },
+      );
+    });
+
+    it('matchNamespaceChanges: after unshare(CLONE_NEWUTS), not before', async () => {
+      await withPolicy('eq-nschg', spec(`      matchNamespaceChanges: [{ operator: In, values: [Uts] }]`), async () => {
+        const unchanged = await pyOpen('');
+        const moved = await pyOpen('assert ctypes.CDLL(None, use_errno=True).unshare(0x04000000) == 0');
+        expect([unchanged.status, moved.status]).toEqual([0, 0]);
+        await waitFor('eq-nschg', (e) => e.pid === moved.pid);
+        expect(eventsOf('eq-nschg', unchanged.pid)).toEqual([]);
+      });
+    });
+
+    it('isNamespaceCapability: CAP_SYS_ADMIN counts only inside a user namespace', async () => {
+      await withPolicy(
+        'eq-nscap',
+        spec(
+          `      matchCapabilities: [{ type: Effective, operator: In, isNamespaceCapability: true, values: [CAP_SYS_ADMIN] }]`,
+        ),
+        async () => {
+          const host = await run(myCat, [watched]);
+          const inUserNs = await run(myUnshare, ['-Ur', myCat, watched]);
+          expect([host.stdout, inUserNs.stdout]).toEqual(['watched\n', 'watched\n']);
+          await waitFor('eq-nscap', (e) => e.pid === inUserNs.pid);
+          expect(eventsOf('eq-nscap', host.pid), 'root in the host user namespace is not matched').toEqual([]);
+        },
+      );
+    });
+  });
 });

@@ -117,7 +117,9 @@ spec:
     );
     expect(ev).toMatchObject({ function_name: 'fd_install', policy_name: 'canary', action: 'KPROBE_ACTION_GETURL' });
     expect(ev.args?.[1]?.file_arg?.path).toBe(canary);
-    await harness.waitFor(() => requests.length > 0 && names.length > 0, 'the HTTP request and the DNS query');
+    // Done = the collector saw the answers (the servers saw the requests a little earlier).
+    const done = () => harness.pipeline.stats().userActions;
+    await harness.waitFor(() => done().getUrl.done + done().dnsLookup.done === 2, 'the HTTP request and the DNS query');
     expect(requests).toEqual(['/canary?token=42']);
     expect(names).toEqual(['canary.vigil.test']);
     expect(harness.pipeline.stats().userActions).toMatchObject({
