@@ -1,0 +1,3 @@
+import { vigilVitestConfig } from '../../vitest.shared.mjs';
+
+export default vigilVitestConfig();
