@@ -345,6 +345,57 @@ static __always_inline __u32 put_sock(struct hook_heap *h, __u32 pos, struct soc
 	return sizeof(vs);
 }
 
+#define ETH_P_IP   0x0800
+#define ETH_P_IPV6 0x86DD
+
+/* The packet's ends from its IP and TCP/UDP headers (set on the way out; on the way in once the
+ * IP layer has them), its length, hash, mark and priority. */
+static __always_inline __u32 put_skb(struct hook_heap *h, __u32 pos, struct sk_buff *skb)
+{
+	struct vigil_skb vs = {};
+	unsigned char *head;
+	__u16 nh, proto;
+	__u32 th = 0;
+
+	if (pos > VIGIL_HOOK_DATA_MAX || !skb)
+		return 0;
+	vs.len = BPF_CORE_READ(skb, len);
+	vs.hash = BPF_CORE_READ(skb, hash);
+	vs.ends.mark = BPF_CORE_READ(skb, mark);
+	vs.ends.priority = BPF_CORE_READ(skb, priority);
+	head = BPF_CORE_READ(skb, head);
+	nh = BPF_CORE_READ(skb, network_header);
+	proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
+	if (proto == ETH_P_IP) {
+		struct iphdr ip;
+
+		bpf_probe_read_kernel(&ip, sizeof(ip), head + nh);
+		vs.ends.family = 2; /* AF_INET */
+		vs.ends.protocol = ip.protocol;
+		__builtin_memcpy(vs.ends.saddr, &ip.saddr, 4);
+		__builtin_memcpy(vs.ends.daddr, &ip.daddr, 4);
+		th = nh + ip.ihl * 4;
+	} else if (proto == ETH_P_IPV6) {
+		struct ipv6hdr ip6;
+
+		bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh);
+		vs.ends.family = 10; /* AF_INET6 */
+		vs.ends.protocol = ip6.nexthdr;
+		bpf_probe_read_kernel(vs.ends.saddr, 16, &ip6.saddr);
+		bpf_probe_read_kernel(vs.ends.daddr, 16, &ip6.daddr);
+		th = nh + sizeof(ip6);
+	}
+	if (th && (vs.ends.protocol == 6 || vs.ends.protocol == 17)) { /* TCP, UDP: ports first */
+		__be16 ports[2] = {};
+
+		bpf_probe_read_kernel(ports, sizeof(ports), head + th);
+		vs.ends.sport = bpf_ntohs(ports[0]);
+		vs.ends.dport = bpf_ntohs(ports[1]);
+	}
+	__builtin_memcpy(&h->data[pos], &vs, sizeof(vs));
+	return sizeof(vs);
+}
+
 static __always_inline __u32 put_user_ns(struct hook_heap *h, __u32 pos, struct user_namespace *ns)
 {
 	struct vigil_user_ns vn = {};
@@ -473,6 +524,15 @@ static __noinline __u32 read_arg(struct hook_heap *h, __u32 pos, struct arg_slot
 		break;
 	case VIGIL_ARG_USER_NS:
 		len = put_user_ns(h, p, (struct user_namespace *)v);
+		break;
+	case VIGIL_ARG_SKB:
+		len = put_skb(h, p, (struct sk_buff *)v);
+		break;
+	case VIGIL_ARG_SKB_SOCK:
+		len = put_sock(h, p, BPF_CORE_READ((struct sk_buff *)v, sk));
+		break;
+	case VIGIL_ARG_NET_DEVICE:
+		len = put_str(h, p, (__u64)__builtin_preserve_access_index(((struct net_device *)v)->name), false, 16);
 		break;
 	case VIGIL_ARG_KERNEL_CAP:
 		sl->num[i] = 0;
@@ -607,7 +667,8 @@ static __always_inline bool read_ends(struct hook_heap *h, __u8 type, __u32 off,
 {
 	if (off > VIGIL_HOOK_DATA_MAX)
 		return false;
-	if (type == VIGIL_ARG_SOCK || type == VIGIL_ARG_SOCKET || type == VIGIL_ARG_FD_SOCK) {
+	if (type == VIGIL_ARG_SOCK || type == VIGIL_ARG_SOCKET || type == VIGIL_ARG_FD_SOCK ||
+	    type == VIGIL_ARG_SKB_SOCK || type == VIGIL_ARG_SKB) {
 		struct vigil_sock vs;
 
 		if (len < sizeof(vs))
@@ -1032,6 +1093,8 @@ static __always_inline bool guard_pass(const volatile struct vigil_guard *g, con
 	case VIGIL_GUARD_BIT_IN: return v < 64 && ((1ull << v) & g->value);
 	case VIGIL_GUARD_PROTOCOL: return v && BPF_CORE_READ((struct sock *)v, sk_protocol) == g->value;
 	case VIGIL_GUARD_FD_TTY: return fd_is_tty((__u32)v);
+	case VIGIL_GUARD_SKB_ETHERTYPE: return v && bpf_ntohs(BPF_CORE_READ((struct sk_buff *)v, protocol)) == g->value;
+	case VIGIL_GUARD_SKB_HAS_SOCK: return v && BPF_CORE_READ((struct sk_buff *)v, sk);
 	default: return false;
 	}
 }

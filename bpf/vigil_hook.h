@@ -53,6 +53,9 @@ enum vigil_arg_type {
 	VIGIL_ARG_USER_NS = 22, /* struct user_namespace * -> struct vigil_user_ns */
 	VIGIL_ARG_FD_SOCK = 23, /* int fd of a socket -> its sock, as VIGIL_ARG_SOCK (syscall equivalents) */
 	VIGIL_ARG_KERNEL_CAP = 24, /* kernel_cap_t * -> the 64-bit capability set (8 bytes) */
+	VIGIL_ARG_SKB = 25,    /* struct sk_buff * -> struct vigil_skb (its packet's ends, as a sock's) */
+	VIGIL_ARG_NET_DEVICE = 26, /* struct net_device * -> its name */
+	VIGIL_ARG_SKB_SOCK = 27, /* struct sk_buff * -> the sock that owns it, as VIGIL_ARG_SOCK */
 };
 
 /* Where an argument comes from. */
@@ -223,6 +226,8 @@ enum vigil_guard_op {
 	VIGIL_GUARD_BIT_IN = 3,   /* raw[src] < 64 and bit raw[src] of value is set (a set of small values) */
 	VIGIL_GUARD_PROTOCOL = 4, /* raw[src] is a struct sock * whose protocol is value */
 	VIGIL_GUARD_FD_TTY = 5,   /* raw[src] is an fd of a terminal (a tty or pty character device) */
+	VIGIL_GUARD_SKB_ETHERTYPE = 6, /* raw[src] is a struct sk_buff * of this ethertype (0x0800: IPv4) */
+	VIGIL_GUARD_SKB_HAS_SOCK = 7,  /* raw[src] is a struct sk_buff * owned by a socket */
 };
 
 struct vigil_guard {
@@ -348,6 +353,16 @@ struct vigil_sock {
 	__u32 reserved2;
 };                  /* 56 bytes */
 
+/* A struct sk_buff as a hook argument: its packet's ends read from the IP and TCP/UDP headers
+ * in a vigil_sock's layout (so that the sock operators apply), then what only a packet has. */
+struct vigil_skb {
+	struct vigil_sock ends; /* family, protocol (IPPROTO_*), mark, priority, ports, addresses */
+	__u32 len;
+	__u32 hash;
+	__u32 sec_path_len;
+	__u32 sec_path_olen;
+};                  /* 72 bytes */
+
 struct vigil_user_ns {
 	__s32 level;     /* nesting depth: 0 is the initial user namespace */
 	__u32 owner;     /* uid of its creator */
@@ -378,5 +393,6 @@ _Static_assert(sizeof(struct vigil_hook_event) == 64, "vigil_hook_event layout")
 _Static_assert(sizeof(struct vigil_arg_hdr) == 4, "vigil_arg_hdr layout");
 _Static_assert(sizeof(struct vigil_cred) == 64, "vigil_cred layout");
 _Static_assert(sizeof(struct vigil_sock) == 56, "vigil_sock layout");
+_Static_assert(sizeof(struct vigil_skb) == 72, "vigil_skb layout");
 
 #endif /* VIGIL_HOOK_H */

@@ -9,6 +9,7 @@ import {
   ArgType,
   CRED,
   HOOK_EVENT,
+  SKB,
   SOCK,
   USER_NS,
   HookEventFlag,
@@ -104,7 +105,18 @@ function decodeArg(b: Buffer, p: number, len: number, type: ArgTypeName, flags: 
     case 'sock':
     case 'socket':
     case 'fd_sock':
+    case 'skb_sock':
       if (len >= SOCK.SIZE) arg.sock = decodeSock(b, p);
+      break;
+    case 'skb':
+      if (len >= SKB.SIZE)
+        arg.skb = {
+          ...decodeSock(b, p),
+          len: b.readUInt32LE(p + SKB.len),
+          hash: b.readUInt32LE(p + SKB.hash),
+          secPathLen: b.readUInt32LE(p + SKB.sec_path_len),
+          secPathOlen: b.readUInt32LE(p + SKB.sec_path_olen),
+        };
       break;
     case 'user_ns':
       if (len >= USER_NS.SIZE) arg.userNs = decodeUserNs(b, p);

@@ -64,6 +64,11 @@ export const ArgType = {
   fd_sock: 23,
   /** kernel_cap_t *: the 64-bit set it points to. */
   kernel_cap: 24,
+  /** struct sk_buff *: its packet's ends (a sock's layout) and length, hash, sec path. */
+  skb: 25,
+  net_device: 26,
+  /** struct sk_buff *: the sock that owns it. */
+  skb_sock: 27,
 } as const;
 export type ArgTypeName = keyof typeof ArgType;
 
@@ -263,12 +268,15 @@ export interface HookConfig {
 /** struct vigil_guard: raw argument `src` must be Equal / Mask / BitIn (a set of values < 64) / a sock of Protocol. */
 export interface GuardConfig {
   src: number;
-  /** FdTty: raw argument `src` is an fd of a terminal (value unused). */
-  op: 'Equal' | 'Mask' | 'BitIn' | 'Protocol' | 'FdTty';
+  /**
+   * FdTty: raw argument `src` is an fd of a terminal (value unused); SkbEthertype: an sk_buff of
+   * that ethertype; SkbHasSock: an sk_buff owned by a socket (value unused).
+   */
+  op: 'Equal' | 'Mask' | 'BitIn' | 'Protocol' | 'FdTty' | 'SkbEthertype' | 'SkbHasSock';
   value: bigint;
 }
 
-const GUARD_OP = { Equal: 1, Mask: 2, BitIn: 3, Protocol: 4, FdTty: 5 } as const;
+const GUARD_OP = { Equal: 1, Mask: 2, BitIn: 3, Protocol: 4, FdTty: 5, SkbEthertype: 6, SkbHasSock: 7 } as const;
 export const HOOK_GUARDS = 2;
 
 /** Entries of the hook's string and integer maps (keys; every value is 1). */
@@ -288,7 +296,15 @@ const ARG_SIZE = 16;
 const FILTER_SIZE = 72;
 const ACTION_SIZE = 16;
 const SELECTOR_SIZE = 736;
-const SELECTOR = { filters: 48, retFilters: 408, actions: 552, ns: 600, caps: 680, capchg: 712, nschgMask: 728 } as const;
+const SELECTOR = {
+  filters: 48,
+  retFilters: 408,
+  actions: 552,
+  ns: 600,
+  caps: 680,
+  capchg: 712,
+  nschgMask: 728,
+} as const;
 const NS_FILTER_SIZE = 20;
 const CAPS_FILTER_SIZE = 16;
 const CAP_SET = { Effective: 0, Permitted: 1, Inheritable: 2 } as const;
@@ -493,7 +509,12 @@ export type SyscallArgSource = number | { const: bigint } | TaskSource | 'nr' | 
 
 /** The calling task's credentials, or a pointer to one of their capability sets. */
 export type TaskSource = 'cred' | 'capEffective' | 'capInheritable' | 'capPermitted';
-const TASK_SOURCE: Record<TaskSource, number> = { cred: 0x83, capEffective: 0x84, capInheritable: 0x85, capPermitted: 0x86 };
+const TASK_SOURCE: Record<TaskSource, number> = {
+  cred: 0x83,
+  capEffective: 0x84,
+  capInheritable: 0x85,
+  capPermitted: 0x86,
+};
 
 const SRC_NR = 0x81;
 const SRC_RETVAL = 0x82;
@@ -556,6 +577,9 @@ export const SOCK = {
   daddr: 36,
   SIZE: 56,
 } as const;
+
+/** struct vigil_skb: a vigil_sock, then these. */
+export const SKB = { len: 56, hash: 60, sec_path_len: 64, sec_path_olen: 68, SIZE: 72 } as const;
 
 /** struct vigil_user_ns */
 export const USER_NS = { level: 0, owner: 4, group: 8, inum: 12, SIZE: 16 } as const;

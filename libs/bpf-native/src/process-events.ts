@@ -124,6 +124,15 @@ export interface RawHookArg {
   cred?: RawHookCred;
   sock?: RawHookSock;
   userNs?: RawHookUserNs;
+  skb?: RawHookSkb;
+}
+
+/** struct vigil_skb: the packet's ends as a sock's, and what only a packet has. */
+export interface RawHookSkb extends RawHookSock {
+  len: number;
+  hash: number;
+  secPathLen: number;
+  secPathOlen: number;
 }
 
 /** struct vigil_user_ns */

@@ -39,6 +39,23 @@ export interface KprobeSockaddr {
   port?: number;
 }
 
+/** tetragon.KprobeSkb */
+export interface KprobeSkb {
+  hash?: number;
+  len?: number;
+  priority?: number;
+  mark?: number;
+  saddr?: string;
+  daddr?: string;
+  sport?: number;
+  dport?: number;
+  proto?: number;
+  sec_path_len?: number;
+  sec_path_olen?: number;
+  protocol?: string;
+  family?: string;
+}
+
 /** tetragon.KprobeSock */
 export interface KprobeSock {
   family?: string;
@@ -91,6 +108,8 @@ export interface KprobeArgument {
   linux_binprm_arg?: { path?: string; flags?: string; permission?: string };
   sockaddr_arg?: KprobeSockaddr;
   sock_arg?: KprobeSock;
+  skb_arg?: KprobeSkb;
+  net_dev_arg?: { name?: string };
   /** tetragon.SyscallId: a raw syscall number and its ABI. */
   syscall_id?: { id?: number; abi?: string };
   label?: string;

@@ -20,3 +20,4 @@ export {
 } from './json-export';
 export { formatCompact, type CompactOptions } from './compact';
 export { descriptorProblems, type ProtoDescriptorJson } from './descriptor-check';
+export { EVENT_KINDS, eventPayload, eventProcesses } from './enrich/event-processes';

@@ -31,6 +31,8 @@ const KERNEL_TYPE: Partial<Record<ArgType, ArgTypeName>> = {
   sock: 'sock',
   socket: 'socket',
   user_namespace: 'user_ns',
+  skb: 'skb',
+  net_device: 'net_device',
   kernel_cap_t: 'kernel_cap',
   cap_effective: 'kernel_cap',
   cap_inheritable: 'kernel_cap',
@@ -51,6 +53,7 @@ export const STRING_KERNEL_TYPES: ReadonlySet<ArgTypeName> = new Set<ArgTypeName
   'filename',
   'dentry',
   'linux_binprm',
+  'net_device',
 ]);
 
 export function kernelType(type: ArgType): ArgTypeName {

@@ -5,7 +5,6 @@
  * run here. Pure: the kernel is described by CompileKernel (from the kernel probe).
  */
 import type {
-  ArgTypeName,
   GuardConfig,
   HookArgConfig,
   HookAttach,
@@ -22,7 +21,7 @@ import {
   type TracingPolicy,
   type UprobeHook,
 } from '@vigil/policy';
-import { argConfig, kernelType } from './args';
+import { argConfig, kernelType, type ArgRead } from './args';
 import {
   equivalentFor,
   nativeSyscallName,
@@ -143,7 +142,7 @@ interface Plan {
   /** Where a policy argument `index` sits among the hook's raw arguments (default: the same), or a constant. */
   argSource?: (index: number) => number | { const: bigint };
   /** How the kernel side reads policy argument `index`, when not as its type says (tracepoint equivalents). */
-  read?: Partial<Record<number, { type: ArgTypeName }>>;
+  read?: Partial<Record<number, ArgRead>>;
   /** Syscall equivalents decided at the syscall's successful return. */
   atExit?: boolean;
   guards?: GuardConfig[];

@@ -11,7 +11,7 @@
  *   - the return value is the syscall's, not the function's;
  *   - Override is impossible at a tracepoint (refused, never ignored).
  */
-import type { ArgTypeName, GuardConfig, TaskSource } from '@vigil/bpf-native';
+import type { GuardConfig, TaskSource } from '@vigil/bpf-native';
 import type { ArgRead } from './args';
 
 /** Function argument j: syscall argument N, or a constant; at a syscall's exit its result or the task's cred. */
@@ -258,7 +258,7 @@ export interface TracepointEquivalent {
   /** The tracepoint argument carrying the function's result (hooks with `return: true`). */
   ret?: number;
   /** How the kernel side reads function argument j here, when not as the policy's type says. */
-  read?: Partial<Record<number, { type: ArgTypeName }>>;
+  read?: Partial<Record<number, ArgRead>>;
   /** Conditions on the tracepoint's arguments (src: its argument index) every call must meet. */
   guards?: GuardConfig[];
 }
@@ -267,6 +267,8 @@ export interface TracepointEquivalent {
 const TCP = { ESTABLISHED: 1, SYN_SENT: 2, FIN_WAIT1: 4, CLOSE: 7, CLOSE_WAIT: 8, LAST_ACK: 9, LISTEN: 10 } as const;
 const states = (...s: number[]) => s.reduce((m, v) => m | (1n << BigInt(v)), 0n);
 const IPPROTO_TCP = 6n;
+const ETH_P_IP = 0x0800n;
+const BPF_CGROUP_INET_EGRESS = 1n;
 
 export const TRACEPOINT_EQUIVALENTS: Readonly<Record<string, TracepointEquivalent>> = {
   tcp_connect: {
@@ -295,6 +297,35 @@ export const TRACEPOINT_EQUIVALENTS: Readonly<Record<string, TracepointEquivalen
     tracepoint: 'cap_capable',
     args: [0, 1, 3, { const: 0n }],
     ret: 4,
+  },
+  dev_queue_xmit: {
+    note: 'net:net_dev_queue (dev_queue_xmit calls it first): the packet; sb_dev is not passed (0)',
+    tracepoint: 'net_dev_queue',
+    args: [0, { const: 0n }],
+  },
+  dev_hard_start_xmit: {
+    note: 'net:net_dev_start_xmit, once per packet handed to the driver: the packet and its device; txq and ret are not passed (0)',
+    tracepoint: 'net_dev_start_xmit',
+    args: [0, 1, { const: 0n }, { const: 0n }],
+  },
+  kfree_skb_reason: {
+    note: 'skb:kfree_skb (kfree_skb_reason calls it): the packet and the drop reason',
+    tracepoint: 'kfree_skb',
+    args: [0, 2],
+  },
+  ip_output: {
+    note: "net:net_dev_queue for IPv4 packets (after ip_output, in the sender's context unless the neighbour was unresolved): the packet, its socket; net is not passed (0)",
+    tracepoint: 'net_dev_queue',
+    args: [{ const: 0n }, 0, 0],
+    read: { 1: { type: 'skb_sock' } },
+    guards: [{ src: 0, op: 'SkbEthertype', value: ETH_P_IP }],
+  },
+  __cgroup_bpf_run_filter_skb: {
+    note: 'net:net_dev_queue for packets of a socket, as the egress cgroup filter sees them (whether or not a cgroup program is attached); ingress is not seen',
+    tracepoint: 'net_dev_queue',
+    args: [0, 0, { const: BPF_CGROUP_INET_EGRESS }],
+    read: { 0: { type: 'skb_sock' } },
+    guards: [{ src: 0, op: 'SkbHasSock', value: 0n }],
   },
   security_bprm_creds_from_file: {
     note: 'sched:sched_process_exec: after the exec succeeded (past the point of no return), file = the executed file from the linux_binprm',

@@ -2,11 +2,12 @@
  * Kernel hook records → Tetragon's ProcessKprobe / ProcessLsm / ProcessTracepoint, typed by the
  * policy (a `file` read through a syscall's fd is still a file_arg).
  */
-import type { RawHookArg, RawHookEvent, RawHookSock } from '@vigil/bpf-native';
+import type { RawHookArg, RawHookEvent, RawHookSkb, RawHookSock } from '@vigil/bpf-native';
 import type {
   GetEventsResponse,
   KprobeAction,
   KprobeArgument,
+  KprobeSkb,
   KprobeSock,
   Process,
   ProcessKprobe,
@@ -91,6 +92,26 @@ function sockArg(s: RawHookSock): KprobeSock {
   };
 }
 
+/** tetragon.KprobeSkb: the packet's ends, its L4 protocol as a number (proto) and a name. */
+function skbArg(s: RawHookSkb): KprobeSkb {
+  const { family, protocol, saddr, daddr, sport, dport } = sockArg(s);
+  return {
+    hash: s.hash,
+    len: s.len,
+    priority: s.priority,
+    mark: s.mark,
+    saddr,
+    daddr,
+    sport,
+    dport,
+    proto: s.protocol,
+    sec_path_len: s.secPathLen,
+    sec_path_olen: s.secPathOlen,
+    protocol,
+    family,
+  };
+}
+
 function intArg(type: ArgType, v: bigint): KprobeArgument {
   switch (type) {
     case 'int64':
@@ -135,6 +156,10 @@ export function kprobeArgument(raw: RawHookArg, type: ArgType, label?: string): 
       case 'sock':
       case 'socket':
         return raw.sock ? { sock_arg: sockArg(raw.sock) } : {};
+      case 'skb':
+        return raw.skb ? { skb_arg: skbArg(raw.skb) } : {};
+      case 'net_device':
+        return { net_dev_arg: { name: raw.str ?? '' } };
       case 'capability':
         return { capability_arg: { value: Number(raw.int ?? 0n) } };
       case 'syscall64':

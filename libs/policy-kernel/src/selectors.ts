@@ -181,7 +181,7 @@ function filter(f: ArgFilter, args: HookArgConfig[], where: string, ctx: Selecto
   const sockOp =
     type === 'sockaddr'
       ? SOCKADDR_OPS[f.operator]
-      : type === 'sock' || type === 'socket' || type === 'fd_sock'
+      : type === 'sock' || type === 'socket' || type === 'fd_sock' || type === 'skb' || type === 'skb_sock'
         ? SOCK_OPS[f.operator]
         : undefined;
   if (sockOp) return sockFilter(f, pos, sockOp, where);
