@@ -1,1 +1,12 @@
 export { ExporterModule } from './exporter.module';
+export { exporterSchema } from './exporter.config';
+export { EXPORTER_OPTIONS, type ExporterModuleOptions, type StoreChoice } from './exporter.options';
+export { ExporterRuntime, type ExporterState } from './exporter.runtime';
+export { BatchHandler, type BatchHandlerOptions, type BatchHandlerStats } from './batch-handler';
+export type { ExporterDeadLetter } from './dead-letter';
+export { eventShapeProblem } from './event-shape';
+export type { EventSink, SinkHealth, SinkWriteResult } from './event-sink';
+export { ClickHouseSink, type ClickHouseSinkOptions } from './clickhouse-sink';
+export { DuckDbSink } from './duckdb-sink';
+export { QueryParams, ParameterError, type ParameterProblem } from './query-params';
+export { runPreset, PRESET_NAMES, UnknownPresetError, type PresetAnswer } from './presets';

@@ -1,4 +1,5 @@
 import { bootstrapService } from '@vigil/service-kit';
 import { ExporterModule } from './exporter.module';
 
-void bootstrapService('exporter', ExporterModule);
+// Standalone (fleet) exporter: configuration from VIGIL_* and $VIGIL_CONFIG, a KafkaBus of its own.
+void bootstrapService('exporter', ExporterModule.register());
