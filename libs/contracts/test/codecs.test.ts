@@ -1,11 +1,20 @@
 import { Enum, Type, type Field } from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import * as contracts from '../src';
-import { ContractError, contractsCodec, contractsRoot, PolicyRecordCodec, PolicyStatusCodec, type MessageCodec } from '../src';
+import {
+  ContractError,
+  contractsCodec,
+  contractsRoot,
+  PolicyRecordCodec,
+  PolicyStatusCodec,
+  type MessageCodec,
+} from '../src';
 
 /** Every generated codec, found by its export name. */
 const codecs = Object.entries(contracts)
-  .filter(([name, value]) => name.endsWith('Codec') && typeof value === 'object' && value !== null && 'typeName' in value)
+  .filter(
+    ([name, value]) => name.endsWith('Codec') && typeof value === 'object' && value !== null && 'typeName' in value,
+  )
   .map(([name, codec]) => [name, codec as MessageCodec<unknown>] as const);
 
 /** A value of a message type with every field set to something other than its default. */

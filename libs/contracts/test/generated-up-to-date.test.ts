@@ -27,7 +27,7 @@ describe('generated contracts', () => {
           'syntax = "proto3";',
           'package vigil.v1;',
           'import "vigil/v1/policy.proto";',
-          '// One node\'s cgroup map.',
+          "// One node's cgroup map.",
           'message WorkloadMap { string node = 1; uint64 generation = 2; LabelSelector example = 3; }',
         ].join('\n'),
       );
