@@ -26,6 +26,8 @@ const UNIT_NS: Record<string, bigint> = {
   d: 86_400_000_000_000n,
 };
 
+const INVALID = Symbol('invalid parameter');
+
 export const TIME_FORMS = 'an RFC 3339 timestamp (2026-11-28T10:00:00Z) or a duration before now (30s, 15m, 24h, 7d)';
 
 export class QueryParams {
@@ -42,31 +44,29 @@ export class QueryParams {
     const v = this.raw(name);
     if (v === undefined) this.problem(name, 'required');
     else if (v === '') this.problem(name, 'must not be empty');
-    return v ?? '';
+    return typeof v === 'string' ? v : '';
   }
 
   /** Any string, '' included (e.g. namespace= selects processes outside any pod). */
   optionalString(name: string): string | undefined {
-    return this.raw(name);
+    const v = this.raw(name);
+    return typeof v === 'string' ? v : undefined;
   }
 
   requiredTime(name: string): bigint {
     const v = this.raw(name);
-    if (v === undefined) {
-      this.problem(name, `required: ${TIME_FORMS}`);
-      return 0n;
-    }
-    return this.time(name, v) ?? 0n;
+    if (v === undefined) this.problem(name, `required: ${TIME_FORMS}`);
+    return (typeof v === 'string' ? this.time(name, v) : undefined) ?? 0n;
   }
 
   optionalTime(name: string): bigint | undefined {
     const v = this.raw(name);
-    return v === undefined ? undefined : this.time(name, v);
+    return typeof v === 'string' ? this.time(name, v) : undefined;
   }
 
   optionalInt(name: string, min: number, max: number): number | undefined {
     const v = this.raw(name);
-    if (v === undefined) return undefined;
+    if (typeof v !== 'string') return undefined;
     if (!/^-?\d{1,16}$/.test(v)) {
       this.problem(name, `expected an integer in [${min}, ${max}], got ${JSON.stringify(v)}`);
       return undefined;
@@ -98,17 +98,18 @@ export class QueryParams {
     if (this.problems.length > 0) throw new ParameterError(this.problems);
   }
 
-  private raw(name: string): string | undefined {
+  /** The value; undefined when absent; INVALID when present but not one string (already reported). */
+  private raw(name: string): string | undefined | typeof INVALID {
     this.known.add(name);
     const v = this.query[name];
     if (v === undefined) return undefined;
     if (Array.isArray(v)) {
       this.problem(name, `given ${v.length} times; give it once`);
-      return undefined;
+      return INVALID;
     }
     if (typeof v !== 'string') {
       this.problem(name, 'expected a single value');
-      return undefined;
+      return INVALID;
     }
     return v;
   }
