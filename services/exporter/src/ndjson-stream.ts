@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 
 /**
@@ -19,7 +18,7 @@ export async function streamNdjson(lines: AsyncIterable<string>, out: Writable, 
   out.once('close', onClose);
   try {
     while (!next.done && !gone) {
-      if (!out.write(`${next.value}\n`)) await Promise.race([once(out, 'drain'), once(out, 'close')]);
+      if (!out.write(`${next.value}\n`)) await drainedOrClosed(out);
       count++;
       next = await it.next();
     }
@@ -32,4 +31,17 @@ export async function streamNdjson(lines: AsyncIterable<string>, out: Writable, 
     out.off('close', onClose);
     if (gone) await it.return?.();
   }
+}
+
+/** Resolves on 'drain' or 'close', removing both listeners (thousands of pages must not pile them up). */
+function drainedOrClosed(out: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      out.off('drain', done);
+      out.off('close', done);
+      resolve();
+    };
+    out.on('drain', done);
+    out.on('close', done);
+  });
 }
