@@ -179,3 +179,39 @@ export interface PolicyStatus {
   time: string;
 }
 export const PolicyStatusCodec: MessageCodec<PolicyStatus> = messageCodec<PolicyStatus>('vigil.v1.PolicyStatus');
+
+export interface WorkloadMap {
+  /** The node these pods run on (spec.nodeName); also the message key. */
+  node_name: string;
+  /** Increases with every map one enricher process publishes; restarts begin again at 1. */
+  generation: number;
+  /** RFC 3339 UTC, when this map was built. */
+  time: string;
+  /** Sorted by namespace, then name. */
+  pods: WorkloadPod[];
+}
+export const WorkloadMapCodec: MessageCodec<WorkloadMap> = messageCodec<WorkloadMap>('vigil.v1.WorkloadMap');
+
+export interface WorkloadPod {
+  uid: string;
+  namespace: string;
+  name: string;
+  labels: Record<string, string>;
+  /** The managing object (Deployment, StatefulSet, CronJob, ...; the pod itself when none). */
+  workload: string;
+  workload_kind: string;
+  /** Containers the runtime has created (those with an id in the pod status). */
+  containers: WorkloadContainer[];
+}
+export const WorkloadPodCodec: MessageCodec<WorkloadPod> = messageCodec<WorkloadPod>('vigil.v1.WorkloadPod');
+
+export interface WorkloadContainer {
+  /** Without the runtime prefix: the id as cgroup names carry it. */
+  id: string;
+  name: string;
+  image: string;
+  /** "containerd", "cri-o", "docker", ... — the scheme of the status' containerID. */
+  runtime: string;
+}
+export const WorkloadContainerCodec: MessageCodec<WorkloadContainer> =
+  messageCodec<WorkloadContainer>('vigil.v1.WorkloadContainer');
