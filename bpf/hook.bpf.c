@@ -532,7 +532,7 @@ static __noinline __u32 read_arg(struct hook_heap *h, __u32 pos, struct arg_slot
 		len = put_sock(h, p, BPF_CORE_READ((struct sk_buff *)v, sk));
 		break;
 	case VIGIL_ARG_NET_DEVICE:
-		len = put_str(h, p, (__u64)__builtin_preserve_access_index(((struct net_device *)v)->name), false, 16);
+		len = put_str(h, p, v + bpf_core_field_offset(struct net_device, name), false, 16);
 		break;
 	case VIGIL_ARG_KERNEL_CAP:
 		sl->num[i] = 0;
@@ -1016,6 +1016,10 @@ static __noinline bool act(struct hook_heap *h, __u32 idx, const volatile struct
 				stat_add(VIGIL_HS_RATE_LIMITED);
 				post = false;
 			}
+			if (a->flags & VIGIL_ACTF_KSTACK)
+				h->ev.flags |= VIGIL_HEVF_KSTACK;
+			if (a->flags & VIGIL_ACTF_USTACK)
+				h->ev.flags |= VIGIL_HEVF_USTACK;
 			break;
 		case VIGIL_ACT_NOPOST:
 			post = false;
@@ -1113,8 +1117,29 @@ static __always_inline bool guards_pass(const __u64 *raw)
 	return true;
 }
 
+/* The kernel or user stack of the hook's context, appended as one more argument. */
+static __noinline void put_stack(void *ctx, struct hook_heap *h, bool user)
+{
+	struct vigil_arg_hdr ah = { .type = VIGIL_ARG_STACK };
+	__u32 pos = h->ev.data_len;
+	long n;
+
+	if (pos > VIGIL_HOOK_DATA_MAX) {
+		h->ev.flags |= VIGIL_HEVF_TRUNCATED;
+		h->ev.flags &= ~(user ? VIGIL_HEVF_USTACK : VIGIL_HEVF_KSTACK);
+		return;
+	}
+	n = bpf_get_stack(ctx, &h->data[pos + sizeof(ah)], VIGIL_STACK_DEPTH * 8, user ? BPF_F_USER_STACK : 0);
+	if (n < 0)
+		ah.flags = VIGIL_ARGE_ERROR;
+	ah.len = n > 0 ? n : 0;
+	__builtin_memcpy(&h->data[pos], &ah, sizeof(ah));
+	h->ev.data_len = pos + sizeof(ah) + ah.len;
+	h->ev.nargs += 1;
+}
+
 /* The hook fired with these function arguments. Returns the Override error (0: none). */
-static __always_inline __s32 on_entry(__u64 *raw, __u32 syscall)
+static __always_inline __s32 on_entry(void *ctx, __u64 *raw, __u32 syscall)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, candidates = 0, i, match = NO_SELECTOR;
@@ -1177,6 +1202,10 @@ static __always_inline __s32 on_entry(__u64 *raw, __u32 syscall)
 			record_changes();
 		want_post = act(h, match, sel, &verdict);
 	}
+	if (want_post && (h->ev.flags & VIGIL_HEVF_KSTACK))
+		put_stack(ctx, h, false);
+	if (want_post && (h->ev.flags & VIGIL_HEVF_USTACK))
+		put_stack(ctx, h, true);
 
 	if (vigil_hook_cfg.flags & VIGIL_HOOKF_RETURN) {
 		/* The return side posts (or not): keep the record until then, whatever the action. */
@@ -1270,7 +1299,7 @@ int vigil_kprobe(struct pt_regs *ctx)
 	__s32 verdict;
 
 	regs_args(ctx, raw);
-	verdict = on_entry(raw, 0xffffffff);
+	verdict = on_entry(ctx, raw, 0xffffffff);
 	if (verdict)
 		bpf_override_return(ctx, verdict);
 	return 0;
@@ -1320,7 +1349,7 @@ int vigil_uprobe(struct pt_regs *ctx)
 	__u64 raw[VIGIL_SYSCALL_ARGS] = {};
 
 	regs_args(ctx, raw);
-	on_entry(raw, 0xffffffff);
+	on_entry(ctx, raw, 0xffffffff);
 	return 0;
 }
 
@@ -1347,7 +1376,7 @@ int vigil_fentry(void *ctx)
 	__u64 raw[VIGIL_SYSCALL_ARGS] = {};
 
 	tramp_args(ctx, raw);
-	on_entry(raw, 0xffffffff);
+	on_entry(ctx, raw, 0xffffffff);
 	return 0;
 }
 
@@ -1367,7 +1396,7 @@ int vigil_fmod_ret(void *ctx)
 	__u64 raw[VIGIL_SYSCALL_ARGS] = {};
 
 	tramp_args(ctx, raw);
-	return on_entry(raw, 0xffffffff);
+	return on_entry(ctx, raw, 0xffffffff);
 }
 
 SEC("lsm")
@@ -1378,7 +1407,7 @@ int vigil_lsm(void *ctx)
 
 	tramp_args(ctx, raw);
 	/* The verifier holds LSM programs to an error code in [-4095, 0] (MAX_ERRNO). */
-	verdict = on_entry(raw, 0xffffffff);
+	verdict = on_entry(ctx, raw, 0xffffffff);
 	if (verdict < -4095 || verdict > 0)
 		verdict = 0;
 	return verdict;
@@ -1446,7 +1475,7 @@ int vigil_sys_enter(struct sys_enter_ctx *ctx)
 	/* Function argument j is syscall argument m->src[j], or the constant m->value[j]. */
 	for (i = 0; i < VIGIL_SYSCALL_ARGS; i++)
 		raw[i] = sys_arg(sys, m->src[i], m->value[i], nr, 0);
-	on_entry(raw, nr);
+	on_entry(ctx, raw, nr);
 	return 0;
 }
 
@@ -1471,7 +1500,7 @@ int vigil_sys_exit(struct sys_exit_ctx *ctx)
 		return 0;
 	for (i = 0; i < VIGIL_SYSCALL_ARGS; i++)
 		raw[i] = sys_arg(none, m->src[i], m->value[i], nr, ret);
-	on_entry(raw, nr);
+	on_entry(ctx, raw, nr);
 	return 0;
 }
 
@@ -1491,7 +1520,7 @@ int vigil_tp_btf(__u64 *ctx)
 	if (n > 3) raw[3] = ctx[3];
 	if (n > 4) raw[4] = ctx[4];
 	if (n > 5) raw[5] = ctx[5];
-	on_entry(raw, 0xffffffff);
+	on_entry(ctx, raw, 0xffffffff);
 	if (vigil_hook_cfg.tp_ret < VIGIL_SYSCALL_ARGS && (vigil_hook_cfg.flags & VIGIL_HOOKF_RETURN))
 		on_return(raw_at(raw, vigil_hook_cfg.tp_ret));
 	return 0;

@@ -56,6 +56,7 @@ enum vigil_arg_type {
 	VIGIL_ARG_SKB = 25,    /* struct sk_buff * -> struct vigil_skb (its packet's ends, as a sock's) */
 	VIGIL_ARG_NET_DEVICE = 26, /* struct net_device * -> its name */
 	VIGIL_ARG_SKB_SOCK = 27, /* struct sk_buff * -> the sock that owns it, as VIGIL_ARG_SOCK */
+	VIGIL_ARG_STACK = 28,  /* not a function argument: a stack trace (u64 addresses), see VIGIL_HEVF_*STACK */
 };
 
 /* Where an argument comes from. */
@@ -140,11 +141,16 @@ enum vigil_action_kind {
 	VIGIL_ACT_USER = 6,    /* carried out in user space (GetUrl, DnsLookup, TrackSock...) */
 };
 
+/* vigil_action.flags (Post) */
+#define VIGIL_ACTF_KSTACK    (1u << 0) /* kernelStackTrace */
+#define VIGIL_ACTF_USTACK    (1u << 1) /* userStackTrace */
+#define VIGIL_STACK_DEPTH    127      /* frames of a stack trace (PERF_MAX_STACK_DEPTH) */
+
 struct vigil_action {
 	__u8 kind;        /* enum vigil_action_kind */
 	__u8 rate_scope;  /* 0 thread, 1 process, 2 global */
 	__u8 user_action; /* the policy's action index, for VIGIL_ACT_USER */
-	__u8 reserved;
+	__u8 flags;       /* VIGIL_ACTF_* */
 	__s32 arg;        /* signal number (Signal), error (Override) */
 	__u64 rate_ns;    /* Post rateLimit: at most one event per this many ns per scope, 0 = none */
 };                      /* 16 bytes */
@@ -285,6 +291,8 @@ struct vigil_int_key {
 #define VIGIL_HEVF_TRUNCATED  (1u << 3) /* some argument data did not fit */
 #define VIGIL_HEVF_ACTION_ERR (1u << 4) /* the action's helper failed (e.g. send_signal) */
 #define VIGIL_HEVF_RET_ARG    (1u << 5) /* the last argument is the return value read as ret_type (strings) */
+#define VIGIL_HEVF_KSTACK     (1u << 6) /* a VIGIL_ARG_STACK of kernel addresses follows the arguments */
+#define VIGIL_HEVF_USTACK     (1u << 7) /* then one of user addresses */
 
 enum vigil_hook_mode {
 	VIGIL_MODE_ENFORCE = 0,

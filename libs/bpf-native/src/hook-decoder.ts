@@ -47,8 +47,10 @@ export function decodeHookRecord(b: Buffer, o: number, len: number): RawHookEven
     args.push(decodeArg(b, start, alen, type, aflags));
     p = start + alen;
   }
-  // A string return value comes as one more argument after the others.
+  // A string return value comes as one more argument after the others, the stacks before it.
   const retArg = flags & HookEventFlag.retArg ? args.pop() : undefined;
+  const userStack = flags & HookEventFlag.userStack ? args.pop()?.stack : undefined;
+  const kernelStack = flags & HookEventFlag.kernelStack ? args.pop()?.stack : undefined;
   const syscall = b.readUInt32LE(o + HOOK_EVENT.syscall);
   const selector = b[o + HOOK_EVENT.selector]!;
   return {
@@ -69,6 +71,8 @@ export function decodeHookRecord(b: Buffer, o: number, len: number): RawHookEven
     actionError: (flags & HookEventFlag.actionError) !== 0,
     truncated: (flags & HookEventFlag.truncated) !== 0,
     args,
+    kernelStack,
+    userStack,
   };
 }
 
@@ -117,6 +121,10 @@ function decodeArg(b: Buffer, p: number, len: number, type: ArgTypeName, flags: 
           secPathLen: b.readUInt32LE(p + SKB.sec_path_len),
           secPathOlen: b.readUInt32LE(p + SKB.sec_path_olen),
         };
+      break;
+    case 'stack':
+      arg.stack = [];
+      for (let q = p; q + 8 <= p + len; q += 8) arg.stack.push(b.readBigUInt64LE(q));
       break;
     case 'user_ns':
       if (len >= USER_NS.SIZE) arg.userNs = decodeUserNs(b, p);

@@ -69,6 +69,8 @@ export const ArgType = {
   net_device: 26,
   /** struct sk_buff *: the sock that owns it. */
   skb_sock: 27,
+  /** Not a function argument: a stack trace appended to the record (HookEventFlag.kernelStack/userStack). */
+  stack: 28,
 } as const;
 export type ArgTypeName = keyof typeof ArgType;
 
@@ -217,6 +219,8 @@ export interface ActionConfig {
   rateScope?: 'thread' | 'process' | 'global';
   /** User: the policy's action index, handled in user space. */
   userAction?: number;
+  /** Post: append the kernel and/or user stack of the hook's context to the event. */
+  stacks?: { kernel?: boolean; user?: boolean };
 }
 
 export interface CapsFilterConfig {
@@ -379,6 +383,8 @@ function writeFilter(buf: Buffer, at: number, f: FilterConfig, slot: number, map
 
 const RATE_SCOPE = { thread: 0, process: 1, global: 2 } as const;
 const CAPF_NOT_HOST_USERNS = 1;
+const ACTF_KSTACK = 1;
+const ACTF_USTACK = 2;
 
 function writeCapsFilter(buf: Buffer, o: number, f: CapsFilterConfig): void {
   buf.writeUInt8(CAP_SET[f.set], o);
@@ -449,6 +455,7 @@ function writeSelector(buf: Buffer, at: number, idx: number, sel: SelectorConfig
     buf.writeUInt8(ActionKind[a.kind], o);
     buf.writeUInt8(RATE_SCOPE[a.rateScope ?? 'thread'], o + 1);
     buf.writeUInt8(a.userAction ?? 0, o + 2);
+    buf.writeUInt8((a.stacks?.kernel ? ACTF_KSTACK : 0) | (a.stacks?.user ? ACTF_USTACK : 0), o + 3);
     buf.writeInt32LE(a.arg ?? 0, o + 4);
     buf.writeBigUInt64LE(a.rateNs ?? 0n, o + 8);
   });
@@ -559,7 +566,16 @@ export const HOOK_EVENT = {
 } as const;
 
 /** vigil_hook_event.flags */
-export const HookEventFlag = { return: 1, enforced: 2, monitor: 4, truncated: 8, actionError: 16, retArg: 32 } as const;
+export const HookEventFlag = {
+  return: 1,
+  enforced: 2,
+  monitor: 4,
+  truncated: 8,
+  actionError: 16,
+  retArg: 32,
+  kernelStack: 64,
+  userStack: 128,
+} as const;
 /** vigil_arg_hdr.flags */
 export const ArgFlag = { truncated: 1, error: 2 } as const;
 

@@ -125,6 +125,8 @@ export interface RawHookArg {
   sock?: RawHookSock;
   userNs?: RawHookUserNs;
   skb?: RawHookSkb;
+  /** A stack trace: return addresses, innermost first. */
+  stack?: bigint[];
 }
 
 /** struct vigil_skb: the packet's ends as a sock's, and what only a packet has. */
@@ -173,6 +175,9 @@ export interface RawHookEvent {
   actionError: boolean;
   truncated: boolean;
   args: RawHookArg[];
+  /** Post with kernelStackTrace / userStackTrace: return addresses, innermost first. */
+  kernelStack?: bigint[];
+  userStack?: bigint[];
 }
 
 /** Everything the kernel side reports through the events ring. */

@@ -126,10 +126,20 @@ interface HookEventCommon {
   action?: KprobeAction;
 }
 
+/** tetragon.StackTraceEntry (uint64 fields as strings, as protojson prints them). */
+export interface StackTraceEntry {
+  address?: string;
+  offset?: string;
+  symbol?: string;
+  module?: string;
+}
+
 export interface ProcessKprobe extends HookEventCommon {
   function_name?: string;
   return?: KprobeArgument;
   return_action?: KprobeAction;
+  kernel_stack_trace?: StackTraceEntry[];
+  user_stack_trace?: StackTraceEntry[];
 }
 
 export interface ProcessTracepoint extends HookEventCommon {

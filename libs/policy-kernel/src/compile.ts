@@ -4,13 +4,7 @@
  * hook configuration the pre-compiled BPF program reads, or say precisely why the hook cannot
  * run here. Pure: the kernel is described by CompileKernel (from the kernel probe).
  */
-import type {
-  GuardConfig,
-  HookArgConfig,
-  HookAttach,
-  HookConfig,
-  SyscallEquivalent,
-} from '@vigil/bpf-native';
+import type { GuardConfig, HookArgConfig, HookAttach, HookConfig, SyscallEquivalent } from '@vigil/bpf-native';
 import {
   policyHooks,
   type ArgType,

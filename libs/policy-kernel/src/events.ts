@@ -19,6 +19,7 @@ import type {
 import { capabilityNames } from '@vigil/events';
 import { ADDRESS_FAMILIES, IP_PROTOCOLS, TCP_STATES, type ArgType } from '@vigil/policy';
 import type { CompiledHook } from './compile';
+import type { StackSymbolizer } from './stacks';
 import type { UserAction } from './user-actions';
 
 const ACTION: Record<RawHookEvent['action'], KprobeAction> = {
@@ -205,6 +206,8 @@ export interface HookEventContext {
   nodeName: string;
   time: Timestamp;
   policyName: string;
+  /** Symbolizes stack traces (Post with kernelStackTrace / userStackTrace); without it they are left out. */
+  stacks?: StackSymbolizer;
 }
 
 /** Keys in descriptor order (protojson prints them so), undefined and empty lists dropped. */
@@ -225,10 +228,12 @@ const KPROBE_ORDER = [
   'args',
   'return',
   'action',
+  'kernel_stack_trace',
   'policy_name',
   'return_action',
   'message',
   'tags',
+  'user_stack_trace',
   'ancestors',
 ] as const;
 const LSM_ORDER = [
@@ -311,6 +316,8 @@ export function hookResponse(raw: RawHookEvent, hook: CompiledHook, ctx: HookEve
       function_name: (raw.syscall !== undefined && hook.syscallFunctions?.[raw.syscall]) || hook.target,
       return: ret && hook.returnArg?.label ? { ...ret, label: hook.returnArg.label } : ret,
       return_action: ret ? 'KPROBE_ACTION_POST' : undefined,
+      kernel_stack_trace: raw.kernelStack && ctx.stacks?.kernel(raw.kernelStack),
+      user_stack_trace: raw.userStack && ctx.stacks?.user(raw.pid, raw.userStack),
     }),
   };
 }

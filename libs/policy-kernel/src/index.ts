@@ -50,3 +50,4 @@ export {
   type UserActionOptions,
   type UserActionStats,
 } from './user-actions';
+export { StackSymbolizer, type StackSymbolizerOptions } from './stacks';

@@ -208,11 +208,12 @@ function retFilter(f: ArgFilter, where: string): IntFilterConfig {
 function action(a: Action, can: ActionAbility, where: string, index: number): ActionConfig {
   switch (a.action) {
     case 'Post':
-      if (a.kernelStackTrace || a.userStackTrace) throw new Unsupported(`${where}: stack traces are not collected yet`);
       return {
         kind: 'Post',
         rateNs: a.rateLimit ? BigInt(a.rateLimit.milliseconds) * 1_000_000n : undefined,
         rateScope: a.rateLimitScope,
+        stacks:
+          a.kernelStackTrace || a.userStackTrace ? { kernel: a.kernelStackTrace, user: a.userStackTrace } : undefined,
       };
     case 'NoPost':
       return { kind: 'NoPost' };

@@ -56,6 +56,11 @@ export const collectorSchema = {
       min: 100,
       doc: 'How often namespaced policies re-read the workloads (pod cgroups and the pod map), in ms',
     }),
+    exposeStackAddresses: field.bool({
+      env: 'VIGIL_EXPOSE_STACK_ADDRESSES',
+      default: false,
+      doc: "Put addresses in stack traces (Tetragon's --expose-stack-addresses): they defeat KASLR/ASLR for whoever reads events",
+    }),
     attachMode: field.oneOf(['auto', 'tp_btf', 'raw_tp', 'tracepoint'], {
       env: 'VIGIL_PROCESS_ATTACH',
       default: 'auto',

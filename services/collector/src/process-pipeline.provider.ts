@@ -12,6 +12,7 @@ import {
   PolicyRuntime,
   readWorkloadFile,
   scanPodCgroups,
+  StackSymbolizer,
   SYSCALLS_X86_64,
   type WorkloadSource,
 } from '@vigil/policy-kernel';
@@ -82,6 +83,7 @@ export class ProcessPipelineProvider implements OnApplicationBootstrap, OnApplic
         return source;
       },
       readProc: () => readProcFs(),
+      stacks: new StackSymbolizer({ exposeAddresses: c.exposeStackAddresses }),
     });
     readiness.register('process hooks', () => this.started);
   }

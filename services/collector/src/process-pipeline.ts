@@ -7,7 +7,13 @@ import type {
 } from '@vigil/bpf-native';
 import { Topic, type BusMessage, type EventBus } from '@vigil/bus';
 import type { GetEventsResponse, JsonExportStats } from '@vigil/events';
-import { hookResponse, UserActionRunner, type CompiledHook, type UserActionStats } from '@vigil/policy-kernel';
+import {
+  hookResponse,
+  StackSymbolizer,
+  UserActionRunner,
+  type CompiledHook,
+  type UserActionStats,
+} from '@vigil/policy-kernel';
 import type { ProcessCache, ProcessCacheMetrics } from '@vigil/process-cache';
 
 /** What the pipeline needs of the kernel side: ProcessEventSource satisfies it. */
@@ -40,6 +46,8 @@ export interface ProcessPipelineDeps {
   readProc(): { processes: RawExecEvent[]; vanished: number; failed: number };
   /** Carries out GetUrl / DnsLookup actions of hook events; default: system resolvers, 5 s timeout. */
   userActions?: UserActionRunner;
+  /** Symbolizes hook events' stack traces; default: without addresses. */
+  stacks?: StackSymbolizer;
 }
 
 export interface ProcessPipelineStats {
@@ -92,9 +100,11 @@ export class ProcessPipeline {
   private hooks?: HookLookup;
   private pending: Promise<void> = Promise.resolve();
   private readonly userActions: UserActionRunner;
+  private readonly stacks: StackSymbolizer;
 
   constructor(private readonly deps: ProcessPipelineDeps) {
     this.userActions = deps.userActions ?? new UserActionRunner();
+    this.stacks = deps.stacks ?? new StackSymbolizer();
   }
 
   start(): void {
@@ -161,7 +171,11 @@ export class ProcessPipeline {
     this.hookEvents++;
     const actions = raw.selector === undefined ? undefined : found.hook.userActions[raw.selector];
     if (actions?.length) this.userActions.run(actions);
-    return hookResponse(raw, found.hook, { ...this.deps.cache.hookContext(raw), policyName: found.policyName });
+    return hookResponse(raw, found.hook, {
+      ...this.deps.cache.hookContext(raw),
+      policyName: found.policyName,
+      stacks: this.stacks,
+    });
   }
 
   private emit(events: GetEventsResponse[]): void {

@@ -23,6 +23,7 @@ import {
   kernelFromProbe,
   tracedSyscalls,
   PolicyRuntime,
+  StackSymbolizer,
   SYSCALLS_X86_64,
   type CompileKernel,
   type Mechanism,
@@ -92,6 +93,7 @@ describe.skipIf(skip !== undefined)('hook equivalents on real processes (real ke
   let source: ProcessEventSource;
   let runtime: PolicyRuntime;
   const events: RawHookEvent[] = [];
+  const stacks = new StackSymbolizer();
   /** Greets and closes: `hello\n`. */
   let greetA: Listener;
   let greetB: Listener;
@@ -173,6 +175,7 @@ ${spec}`);
       nodeName: 'test',
       time: new Date().toISOString(),
       policyName: found.policyName,
+      stacks,
     });
   }
 
@@ -605,6 +608,190 @@ ${extra}`;
         expect(arg(ev, 0)?.file_arg?.path).toMatch(/^\/dev\/pts\/\d+$/);
         expect(arg(ev, 2)?.size_arg).toBe(String('typed-on-a-tty\n'.length));
         expect(eventsOf('eq-tty', toFile.pid), 'no event for a write to a regular file').toEqual([]);
+      },
+    );
+  });
+
+  describe('packets (skb) on their way out', () => {
+    /** A UDP datagram to 127.0.0.1:port from `bash` (bash's /dev/udp: connect + write). */
+    const udpSend = (bash: string, port: number) => bashNet(bash, 'udp', port, 'echo datagram >&3');
+    /** A loopback port nothing listens on (the datagram is dropped: no socket). */
+    let closedPort = 0;
+    beforeAll(async () => {
+      const probe = net.createServer();
+      await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+      closedPort = (probe.address() as net.AddressInfo).port;
+      await new Promise((r) => probe.close(r));
+    });
+
+    it('dev_queue_xmit: the packet with its ends, filtered on UDP and the destination port', async () => {
+      await withPolicy(
+        'eq-dev-queue',
+        `  kprobes:
+  - call: dev_queue_xmit
+    syscall: false
+    args: [{ index: 0, type: skb }]
+    selectors:
+    - matchArgs:
+      - { index: 0, operator: Protocol, values: [IPPROTO_UDP] }
+      - { index: 0, operator: DPort, values: ["${closedPort}"] }
+`,
+        async (status) => {
+          expectMechanism(status, 'tpBtf');
+          const other = await udpSend(myBash, greetB.port);
+          const mine = await udpSend(myBash, closedPort);
+          expect([other.status, mine.status]).toEqual([0, 0]);
+          const ev = tetragon(await waitFor('eq-dev-queue', (e) => e.pid === mine.pid));
+          expect(ev.process_kprobe?.function_name).toBe('dev_queue_xmit');
+          expect(arg(ev, 0)?.skb_arg).toMatchObject({
+            family: 'AF_INET',
+            protocol: 'IPPROTO_UDP',
+            proto: 17,
+            daddr: '127.0.0.1',
+            dport: closedPort,
+          });
+          expect(arg(ev, 0)?.skb_arg?.len).toBeGreaterThan('datagram\n'.length);
+          expect(eventsOf('eq-dev-queue', other.pid)).toEqual([]);
+        },
+      );
+    });
+
+    it('dev_hard_start_xmit: the packet and its device, filtered on the device name', async () => {
+      await withPolicy(
+        'eq-dev-xmit',
+        `  kprobes:
+  - call: dev_hard_start_xmit
+    syscall: false
+    args: [{ index: 0, type: skb }, { index: 1, type: net_device }]
+    selectors:
+    - matchArgs:
+      - { index: 1, operator: Equal, values: [lo] }
+      - { index: 0, operator: DPort, values: ["${closedPort}"] }
+`,
+        async (status) => {
+          expectMechanism(status, 'tpBtf');
+          const mine = await udpSend(myBash, closedPort);
+          expect(mine.status).toBe(0);
+          const ev = tetragon(await waitFor('eq-dev-xmit', (e) => e.pid === mine.pid));
+          expect(arg(ev, 1)).toEqual({ net_dev_arg: { name: 'lo' } });
+          expect(arg(ev, 0)?.skb_arg?.dport).toBe(closedPort);
+        },
+      );
+    });
+
+    it('ip_output: Sigkill for UDP to a port of the policy, not to others (dns-only-specified-servers)', async () => {
+      await withPolicy(
+        'eq-ip-output',
+        `  kprobes:
+  - call: ip_output
+    syscall: false
+    args: [{ index: 2, type: skb }]
+    selectors:
+    - matchBinaries: [{ operator: In, values: ["${myBash}"] }]
+      matchArgs:
+      - { index: 2, operator: Protocol, values: [IPPROTO_TCP, IPPROTO_UDP] }
+      - { index: 2, operator: DPort, values: ["${closedPort}"] }
+      - { index: 2, operator: NotDAddr, values: [127.0.0.53] }
+      matchActions: [{ action: Sigkill }]
+`,
+        async (status) => {
+          expectMechanism(status, 'tpBtf');
+          const spared = await udpSend(myBash, greetB.port);
+          const killed = await udpSend(myBash, closedPort);
+          expect(spared).toMatchObject({ status: 0, signal: null });
+          expect(killed.signal).toBe('SIGKILL');
+          const ev = await waitFor('eq-ip-output', (e) => e.pid === killed.pid);
+          expect(ev).toMatchObject({ action: 'Sigkill', enforced: true });
+          expect(tetragon(ev).process_kprobe?.function_name).toBe('ip_output');
+        },
+      );
+    });
+
+    it('__cgroup_bpf_run_filter_skb: the sending socket and its packet (datagram-with-selectors)', async () => {
+      await withPolicy(
+        'eq-cgroup-skb',
+        `  kprobes:
+  - call: __cgroup_bpf_run_filter_skb
+    syscall: false
+    args: [{ index: 0, type: sock }, { index: 1, type: skb }, { index: 2, type: int }]
+    selectors:
+    - matchArgs:
+      - { index: 1, operator: DAddr, values: [127.0.0.1/8] }
+      - { index: 1, operator: Protocol, values: [IPPROTO_UDP] }
+      - { index: 1, operator: DPort, values: ["${closedPort}"] }
+`,
+        async (status) => {
+          expectMechanism(status, 'tpBtf');
+          const mine = await udpSend(myBash, closedPort);
+          const ev = tetragon(await waitFor('eq-cgroup-skb', (e) => e.pid === mine.pid));
+          expect(arg(ev, 0)?.sock_arg).toMatchObject({
+            protocol: 'IPPROTO_UDP',
+            daddr: '127.0.0.1',
+            dport: closedPort,
+          });
+          expect(arg(ev, 1)?.skb_arg).toMatchObject({ protocol: 'IPPROTO_UDP', dport: closedPort });
+          expect(arg(ev, 2)).toEqual({ int_arg: 1 }); // BPF_CGROUP_INET_EGRESS
+        },
+      );
+    });
+
+    it('kfree_skb_reason with kernelStackTrace: the dropped packet and where the kernel dropped it', async () => {
+      await withPolicy(
+        'eq-kfree-skb',
+        `  kprobes:
+  - call: kfree_skb_reason
+    syscall: false
+    args: [{ index: 0, type: skb }, { index: 1, type: int, label: reason }]
+    selectors:
+    - matchArgs: [{ index: 0, operator: DPort, values: ["${closedPort}"] }]
+      matchActions: [{ action: Post, kernelStackTrace: true }]
+`,
+        async (status) => {
+          expectMechanism(status, 'tpBtf');
+          await udpSend(myBash, closedPort);
+          const raw = await waitFor('eq-kfree-skb', () => true);
+          const ev = tetragon(raw).process_kprobe;
+          expect(ev?.args?.[0]?.skb_arg?.dport).toBe(closedPort);
+          expect(ev?.args?.[1]).toMatchObject({ label: 'reason', int_arg: expect.any(Number) });
+          const frames = ev?.kernel_stack_trace ?? [];
+          expect(frames.length).toBeGreaterThan(2);
+          expect(frames.every((f) => f.address === undefined)).toBe(true); // not exposed by default
+          expect(frames.map((f) => f.symbol).join(' ')).toMatch(/udp/);
+        },
+      );
+    });
+  });
+
+  it("userStackTrace: the caller's frames by module and ELF symbol", async () => {
+    await withPolicy(
+      'eq-user-stack',
+      `  kprobes:
+  - call: tcp_connect
+    syscall: false
+    args: [{ index: 0, type: sock }]
+    selectors:
+    - matchArgs: [{ index: 0, operator: DPort, values: ["${greetA.port}"] }]
+      matchActions: [{ action: Post, userStackTrace: true }]
+`,
+      async () => {
+        // Symbolized while the caller lives: a process's maps go with it (as in Tetragon).
+        const child = spawn(myBash, [
+          '-c',
+          `exec 3<>/dev/tcp/127.0.0.1/${greetA.port}; read -r line <&3; sleep 5; echo done`,
+        ]); // not `exec`ing sleep: bash stays
+        try {
+          const ev = tetragon(await waitFor('eq-user-stack', (e) => e.pid === child.pid)).process_kprobe;
+          const frames = ev?.user_stack_trace ?? [];
+          // bash calls connect(2) through libc: the innermost frame is libc's connect wrapper
+          // (libc has no frame pointers: the frames beyond it are not recoverable).
+          expect(frames[0]).toMatchObject({
+            module: expect.stringMatching(/libc\.so/),
+            symbol: expect.stringMatching(/connect/),
+          });
+          expect(frames[0]?.address).toBeUndefined();
+        } finally {
+          child.kill('SIGKILL');
+        }
       },
     );
   });
