@@ -139,11 +139,12 @@ export async function waitFor(
   what: string,
   check: () => Promise<boolean> | boolean,
   timeoutMs = 60_000,
+  intervalMs = 100,
 ): Promise<number> {
   const started = Date.now();
   for (;;) {
     if (await check()) return Date.now() - started;
     if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
