@@ -1,9 +1,33 @@
-import { Module } from '@nestjs/common';
-import { baseSchema } from '@vigil/config';
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { EventBus } from '@vigil/bus';
+import type { LoadOptions } from '@vigil/config';
 import { ServiceKitModule } from '@vigil/service-kit';
+import { ApiDocs } from './http/api-docs';
+import { PoliciesController } from './http/policies.controller';
+import { policyEngineSchema } from './policy-engine.config';
+import { PolicyLogProvider } from './policy-log.provider';
+import { TokenAuthProvider } from './token-auth.provider';
 
-/** The policy-engine service: the central TracingPolicy management API and event-sourced policy log. */
-@Module({
-  imports: [ServiceKitModule.forRoot({ name: 'policy-engine', schema: baseSchema })],
-})
-export class PolicyEngineModule {}
+export interface PolicyEngineModuleOptions {
+  /** The transport (KafkaBus in the fleet, the shared InProcessBus in `vigil run`). */
+  bus?: EventBus;
+  load?: LoadOptions;
+}
+
+/**
+ * The policy-engine service: the TracingPolicy management API (REST + OpenAPI at /docs and
+ * /openapi.json) over the event-sourced policy log on vigil.policies, with per-node status from
+ * vigil.policy-status.
+ */
+@Module({})
+export class PolicyEngineModule {
+  static register(options: PolicyEngineModuleOptions = {}): DynamicModule {
+    return {
+      module: PolicyEngineModule,
+      imports: [ServiceKitModule.forRoot({ name: 'policy-engine', schema: policyEngineSchema, ...options })],
+      controllers: [PoliciesController],
+      providers: [PolicyLogProvider, TokenAuthProvider, ApiDocs],
+      exports: [PolicyLogProvider],
+    };
+  }
+}
