@@ -51,3 +51,13 @@ export {
   type UserActionStats,
 } from './user-actions';
 export { StackSymbolizer, type StackSymbolizerOptions } from './stacks';
+export { BuildIds, LOADER_HOOK } from './loader';
+export {
+  nodeSelects,
+  PolicySync,
+  type PolicySyncBus,
+  type PolicySyncOptions,
+  type PolicySyncStats,
+  type PolicyTarget,
+  type SyncMessage,
+} from './sync';
