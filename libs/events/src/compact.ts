@@ -44,6 +44,8 @@ export function formatCompact(event: GetEventsResponse, options: CompactOptions 
     const line = `${head('💥', 'exit')} ${info(p)} ${paint('cyan', p.arguments ?? '')} ${paint('red', status)}`;
     return withCaps(line, capsTrailer(p), paint);
   }
+  if (event.process_loader?.process)
+    return `${head('📚', 'loader')} ${info(event.process_loader.process)} ${paint('cyan', event.process_loader.path ?? '')}`;
   const hook = event.process_kprobe ?? event.process_lsm ?? event.process_tracepoint ?? event.process_uprobe;
   if (hook?.process) {
     // Tetragon prints kprobes per function ("📚 read" ...); one generic line covers every hook:

@@ -157,3 +157,13 @@ export interface ProcessUprobe extends HookEventCommon {
   /** uint64 */
   offset?: string;
 }
+
+/** tetragon.ProcessLoader: an executable file mapped into a process (a shared library). */
+export interface ProcessLoader {
+  process?: Process;
+  path?: string;
+  /** base64 of the ELF build id */
+  buildid?: string;
+  parent?: Process;
+  ancestors?: Process[];
+}

@@ -183,7 +183,7 @@ export interface AggregationInfo {
   count?: string;
 }
 
-import type { ProcessKprobe, ProcessLsm, ProcessTracepoint, ProcessUprobe } from './hook-events';
+import type { ProcessKprobe, ProcessLoader, ProcessLsm, ProcessTracepoint, ProcessUprobe } from './hook-events';
 
 interface GetEventsResponseCommon {
   node_name?: string;
@@ -201,6 +201,7 @@ export interface EventPayloads {
   process_tracepoint: ProcessTracepoint;
   process_lsm: ProcessLsm;
   process_uprobe: ProcessUprobe;
+  process_loader: ProcessLoader;
 }
 export type EventKind = keyof EventPayloads;
 
@@ -215,6 +216,7 @@ export type GetEventsResponse = GetEventsResponseCommon &
     | OneEvent<'process_tracepoint'>
     | OneEvent<'process_lsm'>
     | OneEvent<'process_uprobe'>
+    | OneEvent<'process_loader'>
   );
 
 /** Process fields in descriptor order: protojson prints fields in declaration order. */

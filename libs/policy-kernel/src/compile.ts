@@ -29,6 +29,7 @@ import type { CompileKernel } from './kernel';
 import type { WorkloadScope } from './workloads';
 import { compileSelectors, userActions, type ActionAbility, type SelectorContext } from './selectors';
 import type { UserAction } from './user-actions';
+import { LOADER_HOOK } from './loader';
 import { Unsupported } from './unsupported';
 
 export type Mechanism = HookAttach['kind'];
@@ -42,7 +43,7 @@ export interface CompiledHook {
   /** Syscall hooks: the function each syscall number stands for in events ("__x64_sys_dup"). */
   syscallFunctions?: Record<number, string>;
   /** Event kind it produces. */
-  eventKind: 'kprobe' | 'tracepoint' | 'lsm' | 'uprobe';
+  eventKind: 'kprobe' | 'tracepoint' | 'lsm' | 'uprobe' | 'loader';
   mechanism: Mechanism;
   /** One line: how it attaches and what that approximates. */
   how: string;
@@ -542,8 +543,12 @@ export function compilePolicy(policy: TracingPolicy, kernel: CompileKernel, opts
     unsupported: [],
     warnings: [],
   };
-  for (const h of policyHooks(policy)) {
-    const source = sourceOf(policy, h);
+  const hooks: Array<{ hook: Hook; source: string; loader?: true }> = policyHooks(policy).map((hook) => ({
+    hook,
+    source: sourceOf(policy, hook),
+  }));
+  if (policy.spec.loader) hooks.push({ hook: LOADER_HOOK, source: 'spec.loader', loader: true });
+  for (const { hook: h, source, loader } of hooks) {
     try {
       const built = build(
         h,
@@ -554,11 +559,13 @@ export function compilePolicy(policy: TracingPolicy, kernel: CompileKernel, opts
         workloadScope(policy) !== undefined,
         { hostNamespaces: kernel.hostNamespaces, lists: policy.spec.lists, syscalls: kernel.syscalls },
       );
-      out.hooks.push(...built.hooks);
+      out.hooks.push(
+        ...built.hooks.map((c) => (loader ? { ...c, eventKind: 'loader' as const, target: 'loader' } : c)),
+      );
       out.warnings.push(...built.warnings);
     } catch (err) {
       if (!(err instanceof Unsupported)) throw err;
-      out.unsupported.push({ source, target: targetOf(h), reason: err.message });
+      out.unsupported.push({ source, target: loader ? 'loader' : targetOf(h), reason: err.message });
     }
   }
   return out;

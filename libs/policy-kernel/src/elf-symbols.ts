@@ -21,6 +21,8 @@ interface Load {
 }
 
 const SHT_SYMTAB = 2;
+const SHT_NOTE = 7;
+const NT_GNU_BUILD_ID = 3;
 const SHT_DYNSYM = 11;
 const STT_FUNC = 2;
 const PT_LOAD = 1;
@@ -49,6 +51,29 @@ export function elfSymbols(b: Buffer): ElfSymbols {
       return best && (best.size === 0n || vaddr < best.value + best.size) ? best.name : undefined;
     },
   };
+}
+
+/** The GNU build id of an ELF file (its .note.gnu.build-id), undefined when it has none. */
+export function elfBuildId(b: Buffer): Buffer | undefined {
+  if (b.length < 64 || b.readUInt32BE(0) !== 0x7f454c46 || b[4] !== 2 || b[5] !== 1) return undefined;
+  const shoff = Number(b.readBigUInt64LE(0x28));
+  const entsize = b.readUInt16LE(0x3a);
+  for (let i = 0; i < b.readUInt16LE(0x3c); i++) {
+    const o = shoff + i * entsize;
+    if (o + 64 > b.length || b.readUInt32LE(o + 4) !== SHT_NOTE) continue;
+    // Notes: namesz, descsz, type, name (4-aligned), desc (4-aligned).
+    let p = Number(b.readBigUInt64LE(o + 24));
+    const end = p + Number(b.readBigUInt64LE(o + 32));
+    while (p + 12 <= Math.min(end, b.length)) {
+      const namesz = b.readUInt32LE(p);
+      const descsz = b.readUInt32LE(p + 4);
+      const desc = p + 12 + ((namesz + 3) & ~3);
+      if (b.readUInt32LE(p + 8) === NT_GNU_BUILD_ID && b.toString('latin1', p + 12, p + 15) === 'GNU')
+        return Buffer.from(b.subarray(desc, desc + descsz));
+      p = desc + ((descsz + 3) & ~3);
+    }
+  }
+  return undefined;
 }
 
 function programLoads(b: Buffer): Load[] {

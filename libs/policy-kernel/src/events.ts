@@ -11,6 +11,7 @@ import type {
   KprobeSock,
   Process,
   ProcessKprobe,
+  ProcessLoader,
   ProcessLsm,
   ProcessTracepoint,
   ProcessUprobe,
@@ -19,6 +20,7 @@ import type {
 import { capabilityNames } from '@vigil/events';
 import { ADDRESS_FAMILIES, IP_PROTOCOLS, TCP_STATES, type ArgType } from '@vigil/policy';
 import type { CompiledHook } from './compile';
+import type { BuildIds } from './loader';
 import type { StackSymbolizer } from './stacks';
 import type { UserAction } from './user-actions';
 
@@ -208,6 +210,8 @@ export interface HookEventContext {
   policyName: string;
   /** Symbolizes stack traces (Post with kernelStackTrace / userStackTrace); without it they are left out. */
   stacks?: StackSymbolizer;
+  /** Build ids of loaded files (loader events); without it they are left out. */
+  buildIds?: BuildIds;
 }
 
 /** Keys in descriptor order (protojson prints them so), undefined and empty lists dropped. */
@@ -236,6 +240,7 @@ const KPROBE_ORDER = [
   'user_stack_trace',
   'ancestors',
 ] as const;
+const LOADER_ORDER = ['process', 'path', 'buildid', 'parent', 'ancestors'] as const;
 const LSM_ORDER = [
   'process',
   'parent',
@@ -299,6 +304,19 @@ export function hookResponse(raw: RawHookEvent, hook: CompiledHook, ctx: HookEve
         path: hook.attach.path,
         symbol: hook.attach.symbols[0],
         offset: offset === undefined ? undefined : String(offset),
+      }),
+    };
+  }
+  if (hook.eventKind === 'loader') {
+    const path = raw.args[0]?.str ?? '';
+    return {
+      ...base,
+      process_loader: ordered<ProcessLoader>(LOADER_ORDER, {
+        process: ctx.process,
+        path,
+        buildid: ctx.buildIds?.get(path),
+        parent: ctx.parent,
+        ancestors: ctx.ancestors,
       }),
     };
   }

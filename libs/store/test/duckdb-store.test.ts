@@ -87,7 +87,7 @@ describe('DuckDbEventStore', () => {
         {
           index: 1,
           reason:
-            'no event payload (expected one of process_exec, process_exit, process_kprobe, process_tracepoint, process_uprobe, process_lsm)',
+            'no event payload (expected one of process_exec, process_exit, process_kprobe, process_tracepoint, process_uprobe, process_lsm, process_loader)',
         },
       ],
     });

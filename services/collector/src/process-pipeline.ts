@@ -8,6 +8,7 @@ import type {
 import { Topic, type BusMessage, type EventBus } from '@vigil/bus';
 import type { GetEventsResponse, JsonExportStats } from '@vigil/events';
 import {
+  BuildIds,
   hookResponse,
   StackSymbolizer,
   UserActionRunner,
@@ -77,7 +78,8 @@ export function eventKey(event: GetEventsResponse): string {
     event.process_kprobe ??
     event.process_tracepoint ??
     event.process_lsm ??
-    event.process_uprobe;
+    event.process_uprobe ??
+    event.process_loader;
   return holder?.process?.exec_id ?? '';
 }
 
@@ -101,6 +103,7 @@ export class ProcessPipeline {
   private pending: Promise<void> = Promise.resolve();
   private readonly userActions: UserActionRunner;
   private readonly stacks: StackSymbolizer;
+  private readonly buildIds = new BuildIds();
 
   constructor(private readonly deps: ProcessPipelineDeps) {
     this.userActions = deps.userActions ?? new UserActionRunner();
@@ -175,6 +178,7 @@ export class ProcessPipeline {
       ...this.deps.cache.hookContext(raw),
       policyName: found.policyName,
       stacks: this.stacks,
+      buildIds: this.buildIds,
     });
   }
 

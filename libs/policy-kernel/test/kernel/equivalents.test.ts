@@ -19,6 +19,7 @@ import { probeKernel } from '@vigil/kernel-probe';
 import { hostNamespaces } from '@vigil/process-cache';
 import { parsePolicy } from '@vigil/policy';
 import {
+  BuildIds,
   hookResponse,
   kernelFromProbe,
   tracedSyscalls,
@@ -94,6 +95,7 @@ describe.skipIf(skip !== undefined)('hook equivalents on real processes (real ke
   let runtime: PolicyRuntime;
   const events: RawHookEvent[] = [];
   const stacks = new StackSymbolizer();
+  const buildIds = new BuildIds();
   /** Greets and closes: `hello\n`. */
   let greetA: Listener;
   let greetB: Listener;
@@ -176,6 +178,7 @@ ${spec}`);
       time: new Date().toISOString(),
       policyName: found.policyName,
       stacks,
+      buildIds,
     });
   }
 
@@ -794,6 +797,34 @@ ${extra}`;
         }
       },
     );
+  });
+
+  it('loader: every executable file a process maps, with its build id', async () => {
+    const parsed = parsePolicy(`apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata: { name: eq-loader }
+spec:
+  loader: true
+`);
+    if (!parsed.ok) throw new Error(parsed.errors.map((e) => e.reason).join('; '));
+    const status = runtime.add(parsed.policy);
+    try {
+      expectMechanism(status, 'syscalls');
+      const mine = await run(myCat, ['/dev/null']);
+      expect(mine.status).toBe(0);
+      const libc = await waitFor('eq-loader', (e) => e.pid === mine.pid && /libc\.so/.test(e.args[0]?.str ?? ''));
+      const ev = tetragon(libc);
+      expect(ev.process_loader?.path).toMatch(/^\/.*libc\.so\.6$/);
+      // The build id as binutils reads it from the same file.
+      const readelf = spawnSync('readelf', ['-n', ev.process_loader!.path!], { encoding: 'utf8' });
+      const hex = /Build ID: ([0-9a-f]+)/.exec(readelf.stdout)?.[1];
+      if (hex) expect(Buffer.from(ev.process_loader?.buildid ?? '', 'base64').toString('hex')).toBe(hex);
+      // Only file mappings with PROT_EXEC: the data mappings of the same library are not loads.
+      const paths = eventsOf('eq-loader', mine.pid).map((e) => e.args[0]?.str);
+      expect(paths.filter((p) => p === ev.process_loader?.path)).toHaveLength(1);
+    } finally {
+      runtime.delete('eq-loader');
+    }
   });
 
   describe('selectors on changes since exec, and isNamespaceCapability', () => {

@@ -8,6 +8,7 @@ export const EVENT_KINDS: readonly EventKind[] = [
   'process_tracepoint',
   'process_uprobe',
   'process_lsm',
+  'process_loader',
 ];
 
 export type AnyPayload = EventPayloads[EventKind];
@@ -37,6 +38,8 @@ export function hookFunctionName(event: GetEventsResponse, kind: EventKind): str
     }
     case 'process_uprobe':
       return event.process_uprobe?.symbol ?? '';
+    case 'process_loader':
+      return event.process_loader?.path ?? '';
     default:
       return '';
   }
