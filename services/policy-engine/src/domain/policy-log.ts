@@ -73,9 +73,13 @@ export class PolicyLog {
   }
 
   async start(): Promise<void> {
+    // One consumer name per topic: on Kafka a name is a consumer group, and members of one group
+    // subscribed to different topics would be handed each other's partitions.
     this.unsubscribe.push(
-      this.options.bus.subscribe<PolicyRecord | null>(Topic.policies, this.consumer, (batch) => this.onRecords(batch)),
-      this.options.bus.subscribe<PolicyStatus | null>(Topic.policyStatus, this.consumer, (batch) => {
+      this.options.bus.subscribe<PolicyRecord | null>(Topic.policies, `${this.consumer}.policies`, (batch) =>
+        this.onRecords(batch),
+      ),
+      this.options.bus.subscribe<PolicyStatus | null>(Topic.policyStatus, `${this.consumer}.status`, (batch) => {
         for (const m of batch) this.statuses.apply(m.key, m.value);
       }),
     );
