@@ -396,6 +396,26 @@ static __always_inline __u32 put_skb(struct hook_heap *h, __u32 pos, struct sk_b
 	return sizeof(vs);
 }
 
+/* A struct bpf_map in the layout of BPF_MAP_CREATE's attributes (what user space asked for). */
+static __always_inline __u32 put_bpf_map(struct hook_heap *h, __u32 pos, struct bpf_map *map)
+{
+	struct {
+		__u32 map_type, key_size, value_size, max_entries, map_flags, inner_map_fd, numa_node;
+		char map_name[16];
+	} m = {};
+
+	if (pos > VIGIL_HOOK_DATA_MAX || !map)
+		return 0;
+	m.map_type = BPF_CORE_READ(map, map_type);
+	m.key_size = BPF_CORE_READ(map, key_size);
+	m.value_size = BPF_CORE_READ(map, value_size);
+	m.max_entries = BPF_CORE_READ(map, max_entries);
+	m.map_flags = BPF_CORE_READ(map, map_flags);
+	bpf_probe_read_kernel_str(m.map_name, sizeof(m.map_name), (void *)map + bpf_core_field_offset(struct bpf_map, name));
+	__builtin_memcpy(&h->data[pos], &m, sizeof(m));
+	return sizeof(m);
+}
+
 static __always_inline __u32 put_user_ns(struct hook_heap *h, __u32 pos, struct user_namespace *ns)
 {
 	struct vigil_user_ns vn = {};
@@ -533,6 +553,16 @@ static __noinline __u32 read_arg(struct hook_heap *h, __u32 pos, struct arg_slot
 		break;
 	case VIGIL_ARG_NET_DEVICE:
 		len = put_str(h, p, v + bpf_core_field_offset(struct net_device, name), false, 16);
+		break;
+	case VIGIL_ARG_BPF_ATTR:
+		len = put_bytes(h, p, v, user, VIGIL_BPF_ATTR_BYTES);
+		break;
+	case VIGIL_ARG_PERF_EVENT:
+		len = put_bytes(h, p, user ? v : v + bpf_core_field_offset(struct perf_event, attr), user,
+				VIGIL_PERF_ATTR_BYTES);
+		break;
+	case VIGIL_ARG_BPF_MAP:
+		len = user ? put_bytes(h, p, v, true, VIGIL_BPF_MAP_BYTES) : put_bpf_map(h, p, (struct bpf_map *)v);
 		break;
 	case VIGIL_ARG_KERNEL_CAP:
 		sl->num[i] = 0;

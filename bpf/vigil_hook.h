@@ -57,7 +57,16 @@ enum vigil_arg_type {
 	VIGIL_ARG_NET_DEVICE = 26, /* struct net_device * -> its name */
 	VIGIL_ARG_SKB_SOCK = 27, /* struct sk_buff * -> the sock that owns it, as VIGIL_ARG_SOCK */
 	VIGIL_ARG_STACK = 28,  /* not a function argument: a stack trace (u64 addresses), see VIGIL_HEVF_*STACK */
+	/* BPF and perf objects as the bytes of their user-space attributes (parsed in user space):
+	 * a syscall passes those attributes, a kernel function the kernel's copy or object. */
+	VIGIL_ARG_BPF_ATTR = 29,   /* union bpf_attr * (BPF_PROG_LOAD): its first VIGIL_BPF_ATTR_BYTES */
+	VIGIL_ARG_PERF_EVENT = 30, /* struct perf_event * (kernel) / struct perf_event_attr * (user) */
+	VIGIL_ARG_BPF_MAP = 31,    /* struct bpf_map * (kernel) / union bpf_attr * BPF_MAP_CREATE (user) */
 };
+
+#define VIGIL_BPF_ATTR_BYTES   64 /* prog_type .. prog_name of BPF_PROG_LOAD */
+#define VIGIL_PERF_ATTR_BYTES  72 /* type .. config2 of struct perf_event_attr */
+#define VIGIL_BPF_MAP_BYTES    44 /* map_type .. map_name of BPF_MAP_CREATE */
 
 /* Where an argument comes from. */
 #define VIGIL_SRC_CONST      0x80 /* not a function argument: the constant `value` (syscall equivalents) */

@@ -101,6 +101,9 @@ function decodeArg(b: Buffer, p: number, len: number, type: ArgTypeName, flags: 
       break;
     case 'char_buf':
     case 'sockaddr':
+    case 'bpf_attr':
+    case 'perf_event':
+    case 'bpf_map':
       arg.bytes = Buffer.from(b.subarray(p, p + len));
       break;
     case 'cred':

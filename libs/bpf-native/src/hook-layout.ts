@@ -71,6 +71,10 @@ export const ArgType = {
   skb_sock: 27,
   /** Not a function argument: a stack trace appended to the record (HookEventFlag.kernelStack/userStack). */
   stack: 28,
+  /** BPF and perf objects: the bytes of their user-space attributes (see bpf/vigil_hook.h). */
+  bpf_attr: 29,
+  perf_event: 30,
+  bpf_map: 31,
 } as const;
 export type ArgTypeName = keyof typeof ArgType;
 

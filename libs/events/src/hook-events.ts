@@ -109,6 +109,9 @@ export interface KprobeArgument {
   sockaddr_arg?: KprobeSockaddr;
   sock_arg?: KprobeSock;
   skb_arg?: KprobeSkb;
+  bpf_attr_arg?: { ProgType?: string; InsnCnt?: number; ProgName?: string };
+  perf_event_arg?: { KprobeFunc?: string; Type?: string; Config?: string; ProbeOffset?: string };
+  bpf_map_arg?: { MapType?: string; KeySize?: number; ValueSize?: number; MaxEntries?: number; MapName?: string };
   net_dev_arg?: { name?: string };
   /** tetragon.SyscallId: a raw syscall number and its ABI. */
   syscall_id?: { id?: number; abi?: string };

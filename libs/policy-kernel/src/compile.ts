@@ -144,6 +144,8 @@ interface Plan {
   /** tp_btf: tracepoint arguments read, and the one that is the result. */
   tpArgs?: number;
   tpRet?: number;
+  /** Syscall equivalents of a list of functions: the function each syscall stands for (events). */
+  functionNames?: Record<string, string>;
 }
 
 function sendSignal(k: CompileKernel): Pick<ActionAbility, 'sendSignal'> {
@@ -175,7 +177,9 @@ function equivalentPlan(func: string, k: CompileKernel, lsm: boolean): Plan {
     groups: eq.groups,
     atExit: eq.atExit,
     guards: eq.guards,
-    user: false,
+    user: eq.user ?? false,
+    // Events name the function, not the syscall it is reached through.
+    functionNames: Object.fromEntries(eq.groups.flatMap((g) => g.syscalls).map((sc) => [sc, func])),
     syscallRegs: false,
     ability: {
       override: false,
@@ -370,20 +374,74 @@ function listPlan(h: FunctionHook, list: ListSpec, k: CompileKernel): Plan {
       ability: { override: false, whyNoOverride: "a tracepoint cannot change a syscall's result", ...sendSignal(k) },
     };
   }
-  if (list.type === 'generated_ftrace')
-    throw new Unsupported(
-      `list ${list.name}: generated_ftrace lists (a pattern over the kernel's functions) are not expanded yet`,
-    );
-  if (!k.kprobe || (h.return && !k.kretprobe))
-    throw new Unsupported(`list ${list.name}: its kernel functions need kprobes: ${k.whyNoFunctionHook}`);
+  const funcs = list.type === 'generated_ftrace' ? generatedFunctions(list, k) : list.values;
+  const from = list.type === 'generated_ftrace' ? ` (pattern ${list.pattern})` : '';
+  if (k.kprobe && (!h.return || k.kretprobe))
+    return {
+      mechanism: 'kprobe',
+      how: `kprobes on the ${funcs.length} functions of list ${list.name}${from}`,
+      attaches: funcs.map((func): HookAttach => ({ kind: 'kprobe', func })),
+      user: false,
+      syscallRegs: false,
+      ability: { override: false, whyNoOverride: 'no Override in this hook', ...sendSignal(k) },
+    };
+  return listEquivalentPlan(list.name, funcs, from, k);
+}
+
+/**
+ * A list of kernel functions where kprobes cannot attach: every function through its plain
+ * syscall equivalent (ksys_read → read), all in as few hook objects as their argument mappings
+ * allow; events name each syscall's function. One function without one refuses the list.
+ */
+function listEquivalentPlan(name: string, funcs: string[], from: string, k: CompileKernel): Plan {
+  const groups = new Map<string, EquivalentGroup>();
+  const functionNames: Record<string, string> = {};
+  for (const func of funcs) {
+    const eq = equivalentFor(localName(func));
+    if (!eq || eq.atExit || eq.guards || !eq.user || !k.tracepoints)
+      throw new Unsupported(
+        `list ${name}: ${func} cannot be hooked here (${k.whyNoFunctionHook}) and has no plain syscall equivalent`,
+      );
+    for (const g of eq.groups) {
+      const key = JSON.stringify({ args: g.args, read: g.read }, (_k, v: unknown) =>
+        typeof v === 'bigint' ? v.toString() : v,
+      );
+      const merged = groups.get(key) ?? { ...g, syscalls: [] };
+      merged.syscalls.push(...g.syscalls);
+      groups.set(key, merged);
+      for (const sc of g.syscalls) functionNames[sc] = func;
+    }
+  }
   return {
-    mechanism: 'kprobe',
-    how: `kprobes on the ${list.values.length} functions of list ${list.name}`,
-    attaches: list.values.map((func): HookAttach => ({ kind: 'kprobe', func })),
-    user: false,
+    mechanism: 'syscalls',
+    how: `syscall equivalents of the ${funcs.length} functions of list ${name}${from}`,
+    groups: [...groups.values()],
+    functionNames,
+    user: true,
     syscallRegs: false,
-    ability: { override: false, whyNoOverride: 'no Override in this hook', ...sendSignal(k) },
+    ability: { override: false, whyNoOverride: "a tracepoint cannot change a syscall's result", ...sendSignal(k) },
   };
+}
+
+/** A compiler-made local copy of a function (ksys_msgctl.constprop.0) is that function. */
+function localName(func: string): string {
+  return func.replace(/\.(constprop|isra|part|cold)\.\d+$/, '');
+}
+
+/** A generated_ftrace list: the kernel's functions its pattern matches, by their symbol names. */
+function generatedFunctions(list: ListSpec, k: CompileKernel): string[] {
+  if (!k.functions) throw new Unsupported(`list ${list.name}: the kernel's functions are not known here (kallsyms)`);
+  let re: RegExp;
+  try {
+    re = new RegExp(list.pattern ?? '');
+  } catch (err) {
+    throw new Unsupported(`list ${list.name}: pattern ${list.pattern}: ${(err as Error).message}`);
+  }
+  const funcs = new Set<string>();
+  for (const f of k.functions) if (re.test(f)) funcs.add(f);
+  if (funcs.size === 0)
+    throw new Unsupported(`list ${list.name}: pattern ${list.pattern} matches no function of this kernel`);
+  return [...funcs].sort();
 }
 
 /** Tetragon's index of raw_syscalls/sys_enter's `id` field (after the four common fields). */
@@ -488,7 +546,7 @@ function build(
           : attach.kind === 'kprobe' && h.kind === 'kprobe' && h.callList
             ? attach.func
             : targetOf(h),
-      syscallFunctions: plan.user && attach.kind === 'syscalls' ? syscallFunctions(attach) : undefined,
+      syscallFunctions: attach.kind === 'syscalls' ? syscallFunctions(attach, plan) : undefined,
       eventKind: eventKind(h),
       mechanism: plan.mechanism,
       how: plan.how,
@@ -504,11 +562,23 @@ function build(
   return { hooks, warnings };
 }
 
-/** Tetragon names a syscall hook's function by the arch wrapper: __x64_sys_<name>. */
-function syscallFunctions(attach: Extract<HookAttach, { kind: 'syscalls' }>): Record<number, string> {
-  return Object.fromEntries(attach.syscalls.map((s) => [s.nr, `__x64_sys_${syscallOfTracepoint(s.name)}`]));
+/**
+ * The function each syscall number of a syscall hook stands for in events: the list's function
+ * (lists and equivalents of kernel functions), else the arch wrapper Tetragon names
+ * (__x64_sys_<name>) for syscall hooks.
+ */
+function syscallFunctions(
+  attach: Extract<HookAttach, { kind: 'syscalls' }>,
+  plan: Plan,
+): Record<number, string> | undefined {
+  if (!plan.user && !plan.functionNames) return undefined;
+  return Object.fromEntries(
+    attach.syscalls.map((s) => {
+      const name = syscallOfTracepoint(s.name);
+      return [s.nr, plan.functionNames?.[name] ?? `__x64_sys_${name}`];
+    }),
+  );
 }
-
 function syscallEntries(group: EquivalentGroup, syscalls: Readonly<Record<string, number>>): SyscallEquivalent[] {
   // A syscall this architecture lacks (e.g. open on arm64) is simply not an entry point there.
   return group.syscalls.flatMap((name) => {
@@ -549,6 +619,10 @@ export function compilePolicy(policy: TracingPolicy, kernel: CompileKernel, opts
   }));
   if (policy.spec.loader) hooks.push({ hook: LOADER_HOOK, source: 'spec.loader', loader: true });
   for (const { hook: h, source, loader } of hooks) {
+    if (h.kind === 'kprobe' && !h.callList && h.ignore.callNotFound && kernel.functions?.has(h.call) === false) {
+      out.warnings.push(`${source} (${h.call}): not a function of this kernel, ignored (ignore.callNotFound)`);
+      continue;
+    }
     try {
       const built = build(
         h,

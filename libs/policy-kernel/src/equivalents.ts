@@ -38,6 +38,8 @@ export interface Equivalent {
   atExit?: boolean;
   /** Conditions on the rebuilt arguments (function argument slots, 5 = a hidden sixth) every call must meet. */
   guards?: GuardConfig[];
+  /** The function takes the syscall's own arguments: pointers are user pointers. */
+  user?: boolean;
   /**
    * Override can still be carried out: the hook decides at the syscall's entry, a cgroup
    * program inside the same syscall denies it with the error (connect).
@@ -47,6 +49,20 @@ export interface Equivalent {
 
 const MAY_WRITE = 2n;
 const CLONE_NEWUSER = 0x10000000n;
+const BPF_MAP_CREATE = 0n;
+const BPF_PROG_LOAD = 5n;
+/** bpf(cmd, attr, size): cmd in the hidden sixth slot, for a guard on it. */
+const bpfCall = (argIndex: number, type: 'bpf_attr' | 'bpf_map', cmd: bigint): Equivalent => ({
+  note: `bpf(${cmd === BPF_PROG_LOAD ? 'BPF_PROG_LOAD' : 'BPF_MAP_CREATE'}) at its entry: the attributes the caller passed, from user memory`,
+  groups: [
+    {
+      syscalls: ['bpf'],
+      args: Object.assign(Array<ArgSource>(6).fill({ const: 0n }), { [argIndex]: 1, 5: 0 }),
+      read: { [argIndex]: { type, user: true } },
+    },
+  ],
+  guards: [{ src: 5, op: 'Equal', value: cmd }],
+});
 /** Syscalls that return one new fd (pipe/socketpair write theirs to user memory: not covered). */
 const NEW_FD_SYSCALLS = [
   'open',
@@ -207,6 +223,13 @@ export const SYSCALL_EQUIVALENTS: Readonly<Record<string, Equivalent>> = {
     ],
     guards: [{ src: 0, op: 'FdTty', value: 0n }],
   },
+  bpf_check: bpfCall(1, 'bpf_attr', BPF_PROG_LOAD),
+  security_bpf_map_create: bpfCall(0, 'bpf_map', BPF_MAP_CREATE),
+  security_bpf_map_alloc: bpfCall(0, 'bpf_map', BPF_MAP_CREATE),
+  security_perf_event_alloc: {
+    note: 'perf_event_open at its entry: the event as the attributes the caller passed (type, config, config2), from user memory',
+    groups: [{ syscalls: ['perf_event_open'], args: [0], read: { 0: { type: 'perf_event', user: true } } }],
+  },
   security_sb_mount: {
     note: 'mount: every argument as passed (strings from user memory)',
     groups: [{ syscalls: ['mount'], args: [0, 1, 2, 3, 4], read: { ...userPath(0), ...userPath(1), ...userPath(2) } }],
@@ -228,11 +251,16 @@ export const SYSCALL_EQUIVALENTS: Readonly<Record<string, Equivalent>> = {
 function syscallBody(func: string): Equivalent | undefined {
   const m = /^(__sys_|ksys_)(\w+)$/.exec(func);
   if (!m) return undefined;
+  const syscall = BODY_SYSCALLS[m[2]!] ?? m[2]!;
   return {
-    note: `the ${m[2]} syscall, whose arguments ${func} takes as they are`,
-    groups: [{ syscalls: [m[2]!], args: [0, 1, 2, 3, 4, 5] }],
+    note: `the ${syscall} syscall, whose arguments ${func} takes as they are${m[2] === 'mmap_pgoff' ? ' (the offset in bytes, not pages)' : ''}`,
+    groups: [{ syscalls: [syscall], args: [0, 1, 2, 3, 4, 5] }],
+    user: true,
   };
 }
+
+/** Syscall bodies named differently from their syscall on x86_64. */
+const BODY_SYSCALLS: Readonly<Record<string, string>> = { fadvise64_64: 'fadvise64', mmap_pgoff: 'mmap' };
 
 /** The table's key for a policy's function (kprobe call) or LSM hook name. */
 export function equivalentFor(func: string, lsm = false): Equivalent | undefined {

@@ -19,6 +19,7 @@ import type {
 } from '@vigil/events';
 import { capabilityNames } from '@vigil/events';
 import { ADDRESS_FAMILIES, IP_PROTOCOLS, TCP_STATES, type ArgType } from '@vigil/policy';
+import { bpfAttrArg, bpfMapArg, perfEventArg } from './bpf-objects';
 import type { CompiledHook } from './compile';
 import type { BuildIds } from './loader';
 import type { StackSymbolizer } from './stacks';
@@ -161,6 +162,12 @@ export function kprobeArgument(raw: RawHookArg, type: ArgType, label?: string): 
         return raw.sock ? { sock_arg: sockArg(raw.sock) } : {};
       case 'skb':
         return raw.skb ? { skb_arg: skbArg(raw.skb) } : {};
+      case 'bpf_attr':
+        return bpfAttrArg(raw.bytes ?? Buffer.alloc(0));
+      case 'bpf_map':
+        return bpfMapArg(raw.bytes ?? Buffer.alloc(0));
+      case 'perf_event':
+        return perfEventArg(raw.bytes ?? Buffer.alloc(0));
       case 'net_device':
         return { net_dev_arg: { name: raw.str ?? '' } };
       case 'capability':

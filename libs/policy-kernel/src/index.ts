@@ -7,7 +7,7 @@ export {
   type Mechanism,
   type UnsupportedHook,
 } from './compile';
-export { fullKernel, kernelFromProbe, tracedSyscalls, type CompileKernel } from './kernel';
+export { fullKernel, kernelFromProbe, kernelFunctions, tracedSyscalls, type CompileKernel } from './kernel';
 export {
   SYSCALL_EQUIVALENTS,
   TRACEPOINT_EQUIVALENTS,

@@ -31,6 +31,8 @@ export interface CompileKernel {
   syscalls: Readonly<Record<string, number>>;
   /** The host's namespaces (init's), for matchNamespaces' "host_ns"; unknown: refused. */
   hostNamespaces?: NamespaceInums;
+  /** The kernel's functions (kallsyms), for `ignore: callNotFound`; unknown: every hook is kept. */
+  functions?: ReadonlySet<string>;
 }
 
 /** From `vigil probe`'s report (probeKernel()). */
@@ -38,6 +40,7 @@ export function kernelFromProbe(
   report: Pick<KernelProbeReport, 'hookStrategy' | 'capabilities'>,
   syscalls: Readonly<Record<string, number>>,
   hostNamespaces?: NamespaceInums,
+  functions?: ReadonlySet<string>,
 ): CompileKernel {
   const s = report.hookStrategy;
   const fn = s.kernelFunction.available;
@@ -60,6 +63,7 @@ export function kernelFromProbe(
     whyNoOverride: s.enforcement.override.why,
     syscalls,
     hostNamespaces,
+    functions,
   };
 }
 
@@ -94,4 +98,32 @@ export function tracedSyscalls(
 ): Record<string, number> {
   const traced = new Set(fs.readdirSync(eventsDir));
   return Object.fromEntries(Object.entries(table).filter(([name]) => traced.has(`sys_enter_${tracepointName(name)}`)));
+}
+
+/**
+ * The kernel's functions a hook can name: ftrace's available_filter_functions where the function
+ * tracer is built in (what Tetragon's generated_ftrace lists read), else the text symbols of
+ * /proc/kallsyms outside init text (freed after boot) and without the __pfx_ padding symbols.
+ */
+export function kernelFunctions(tracefs = ensureTracefs(), kallsyms = '/proc/kallsyms'): Set<string> {
+  let ftrace = '';
+  try {
+    ftrace = fs.readFileSync(`${tracefs}/available_filter_functions`, 'utf8').trim();
+  } catch {
+    // no function tracer (EPERM/ENOENT): kallsyms below
+  }
+  if (ftrace) return new Set(ftrace.split('\n').map((l) => l.split(/\s+/)[0]!));
+  const syms = fs
+    .readFileSync(kallsyms, 'utf8')
+    .split('\n')
+    .map((l) => l.split(/\s+/))
+    .filter((f) => f.length >= 3)
+    .map(([addr, type, name]) => ({ addr: BigInt(`0x${addr}`), type: type!, name: name! }));
+  const at = (name: string) => syms.find((x) => x.name === name)?.addr;
+  const [initStart, initEnd] = [at('_sinittext') ?? 0n, at('_einittext') ?? 0n];
+  const out = new Set<string>();
+  for (const { addr, type, name } of syms)
+    if ((type === 't' || type === 'T') && !name.startsWith('__pfx_') && !(addr >= initStart && addr < initEnd))
+      out.add(name);
+  return out;
 }

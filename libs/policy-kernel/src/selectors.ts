@@ -185,6 +185,8 @@ function filter(f: ArgFilter, args: HookArgConfig[], where: string, ctx: Selecto
         ? SOCK_OPS[f.operator]
         : undefined;
   if (sockOp) return sockFilter(f, pos, sockOp, where);
+  if (type === 'bpf_attr' || type === 'perf_event' || type === 'bpf_map')
+    throw new Unsupported(`${where}: ${type} arguments are reported, not filtered on, yet`);
   if (STRING_KERNEL_TYPES.has(type)) {
     if (!STRING_OPS.has(f.operator))
       throw new Unsupported(`${where}: operator ${f.operator} on a ${type} argument is not supported yet`);

@@ -188,13 +188,23 @@ spec:
   it('refuses what it cannot enforce, naming the field, instead of matching more than the policy says', () => {
     const p = kprobe(`  - call: sys_dup
     selectors:
-    - matchNamespaceChanges: [{ operator: In, values: [Mnt] }]
+    - matchParentBinaries: [{ operator: In, values: [/usr/bin/bash] }]
       matchActions: [{ action: Sigkill }]`);
     const c = compilePolicy(p, FULL, { firstHookId: 1 });
     expect(c.hooks).toEqual([]);
     expect(c.unsupported[0]!.reason).toBe(
-      'spec.kprobes[0].selectors[0].matchNamespaceChanges is not enforced in the kernel yet',
+      'spec.kprobes[0].selectors[0].matchParentBinaries is not enforced in the kernel yet',
     );
+  });
+
+  it('matchCapabilityChanges and matchNamespaceChanges: one entry each, as change filters', () => {
+    const p = kprobe(`  - call: sys_dup
+    selectors:
+    - matchCapabilityChanges: [{ type: Effective, operator: In, isNamespaceCapability: true, values: [CAP_SYS_ADMIN] }]
+      matchNamespaceChanges: [{ operator: NotIn, values: [Mnt, Net] }]`);
+    const sel = compilePolicy(p, FULL, { firstHookId: 1 }).hooks[0]!.config.selectors[0]!;
+    expect(sel.capabilityChanges).toEqual({ set: 'Effective', op: 'In', mask: 1n << 21n, notHostUserNs: true });
+    expect(sel.namespaceChanges).toEqual({ op: 'NotIn', kinds: ['Mnt', 'Net'] });
   });
 
   it('matchNamespaces resolves host_ns from the node; matchCapabilities becomes a mask', () => {
@@ -222,7 +232,9 @@ spec:
       { kind: 'Pid', op: 'NotIn', inums: [4] },
       { kind: 'Mnt', op: 'In', inums: [4026531841, 3] },
     ]);
-    expect(sel.capabilities).toEqual([{ set: 'Permitted', op: 'In', mask: (1n << 21n) | (1n << 13n) }]);
+    expect(sel.capabilities).toEqual([
+      { set: 'Permitted', op: 'In', mask: (1n << 21n) | (1n << 13n), notHostUserNs: false },
+    ]);
     expect(compilePolicy(p, FULL, { firstHookId: 1 }).unsupported[0]!.reason).toBe(
       "spec.kprobes[0].selectors[0].matchNamespaces[0]: host_ns: the host's Pid namespace is unknown here",
     );
@@ -285,7 +297,9 @@ spec:
       {
         source: 'spec.kprobes[1]',
         target: 'list:funcs',
-        reason: expect.stringMatching(/^list funcs: its kernel functions need kprobes: kprobe: ENOENT/),
+        reason: expect.stringMatching(
+          /^list funcs: security_file_open cannot be hooked here \(kprobe: ENOENT.*\) and has no plain syscall equivalent$/,
+        ),
       },
     ]);
     expect(host.hooks[1]!.attach.kind === 'syscalls' && host.hooks[1]!.attach.syscalls.length).toBe(

@@ -8,6 +8,7 @@ import { parsePolicyFile, formatDiagnostic } from '@vigil/policy';
 import {
   kernelFromProbe,
   tracedSyscalls,
+  kernelFunctions,
   PolicyLoadError,
   PolicyRuntime,
   readWorkloadFile,
@@ -105,7 +106,7 @@ export class ProcessPipelineProvider implements OnApplicationBootstrap, OnApplic
     this.pipeline.start();
     if (report) {
       const policies = new PolicyRuntime({
-        kernel: kernelFromProbe(report, tracedSyscalls(SYSCALLS_X86_64), hostNamespaces()),
+        kernel: kernelFromProbe(report, tracedSyscalls(SYSCALLS_X86_64), hostNamespaces(), kernelFunctions()),
         shared: this.pipeline.sharedMaps(),
         workloads: this.workloads,
         cgroupRoot: this.cgroupRoot,

@@ -15,7 +15,7 @@ import { probeKernel } from '@vigil/kernel-probe';
 import { hostNamespaces } from '@vigil/process-cache';
 import { parsePolicy } from '@vigil/policy';
 import { ProcessEventSource, type RawHookEvent } from '@vigil/bpf-native';
-import { kernelFromProbe, tracedSyscalls, PolicyRuntime, SYSCALLS_X86_64 } from '../../src/index';
+import { kernelFromProbe, kernelFunctions, tracedSyscalls, PolicyRuntime, SYSCALLS_X86_64 } from '../../src/index';
 
 const skip = process.getuid?.() !== 0 ? 'needs root' : undefined;
 if (skip) console.warn(`SKIPPED connect-deny kernel tests: ${skip}`);
@@ -37,7 +37,12 @@ describe.skipIf(skip !== undefined)('connect-deny policy (real kernel)', () => {
       ports.push((s.address() as net.AddressInfo).port);
     }
     runtime = new PolicyRuntime({
-      kernel: kernelFromProbe(await probeKernel(), tracedSyscalls(SYSCALLS_X86_64), hostNamespaces()),
+      kernel: kernelFromProbe(
+        await probeKernel(),
+        tracedSyscalls(SYSCALLS_X86_64),
+        hostNamespaces(),
+        kernelFunctions(),
+      ),
     });
   }, 60_000);
   afterAll(() => {
@@ -107,7 +112,7 @@ spec:
       onEvents: (b) => events.push(...b.flatMap((e) => (e.kind === 'hook' ? [e] : []))),
     });
     const rt = new PolicyRuntime({
-      kernel: kernelFromProbe(report, tracedSyscalls(SYSCALLS_X86_64), hostNamespaces()),
+      kernel: kernelFromProbe(report, tracedSyscalls(SYSCALLS_X86_64), hostNamespaces(), kernelFunctions()),
       shared: source.sharedMaps(),
     });
     try {

@@ -23,6 +23,7 @@ import {
   hookResponse,
   kernelFromProbe,
   tracedSyscalls,
+  kernelFunctions,
   PolicyRuntime,
   StackSymbolizer,
   SYSCALLS_X86_64,
@@ -127,7 +128,7 @@ describe.skipIf(skip !== undefined)('hook equivalents on real processes (real ke
         for (const e of batch) if (e.kind === 'hook') events.push(e);
       },
     });
-    kernel = kernelFromProbe(await probeKernel(), tracedSyscalls(SYSCALLS_X86_64), hostNamespaces());
+    kernel = kernelFromProbe(await probeKernel(), tracedSyscalls(SYSCALLS_X86_64), hostNamespaces(), kernelFunctions());
     runtime = new PolicyRuntime({ kernel, shared: source.sharedMaps() });
   }, 60_000);
   afterAll(() => {
@@ -795,6 +796,33 @@ ${extra}`;
         } finally {
           child.kill('SIGKILL');
         }
+      },
+    );
+  });
+
+  it('generated_ftrace lists: the functions a pattern matches, events naming each', async () => {
+    await withPolicy(
+      'eq-ftrace-list',
+      `  lists:
+  - { name: rw, type: generated_ftrace, pattern: "^ksys_(read|write)$" }
+  kprobes:
+  - call: list:rw
+    selectors:
+    - matchBinaries: [{ operator: In, values: ["${myCat}"] }]
+`,
+      async (status) => {
+        expect(status.hooks.length).toBeGreaterThan(0);
+        if (!kernel.kprobe) expect(status.hooks.map((h) => h.mechanism)).toEqual(['syscalls']);
+        const mine = await run(myCat, ['/etc/hostname']);
+        expect(mine.status).toBe(0);
+        await waitFor(
+          'eq-ftrace-list',
+          (e) => e.pid === mine.pid && tetragon(e).process_kprobe?.function_name === 'ksys_write',
+        );
+        const names = new Set(
+          eventsOf('eq-ftrace-list', mine.pid).map((e) => tetragon(e).process_kprobe?.function_name),
+        );
+        expect([...names].sort()).toEqual(['ksys_read', 'ksys_write']);
       },
     );
   });

@@ -11,7 +11,14 @@ import { describe, expect, it } from 'vitest';
 import { probeKernel } from '@vigil/kernel-probe';
 import { hostNamespaces } from '@vigil/process-cache';
 import { parsePolicyFile } from '@vigil/policy';
-import { kernelFromProbe, tracedSyscalls, PolicyLoadError, PolicyRuntime, SYSCALLS_X86_64 } from '../../src/index';
+import {
+  kernelFromProbe,
+  kernelFunctions,
+  tracedSyscalls,
+  PolicyLoadError,
+  PolicyRuntime,
+  SYSCALLS_X86_64,
+} from '../../src/index';
 import { EXAMPLES_DIR, exampleFiles } from '../examples-dir';
 
 // Loading all 83 examples costs minutes under emulation: the kernel-matrix lane leaves them to
@@ -39,7 +46,7 @@ describe.skipIf(skip !== undefined)('Tetragon example policies on this kernel', 
     const report = await probeKernel();
     // Namespaced examples load too, scoped to no workload yet (the node has no pods here).
     const runtime = new PolicyRuntime({
-      kernel: kernelFromProbe(report, tracedSyscalls(SYSCALLS_X86_64), hostNamespaces()),
+      kernel: kernelFromProbe(report, tracedSyscalls(SYSCALLS_X86_64), hostNamespaces(), kernelFunctions()),
       workloads: { pods: () => [], cgroups: () => [] },
     });
     const rows: SupportRow[] = [];

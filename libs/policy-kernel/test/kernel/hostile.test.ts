@@ -10,7 +10,14 @@ import { probeKernel } from '@vigil/kernel-probe';
 import { hostNamespaces } from '@vigil/process-cache';
 import { parsePolicy } from '@vigil/policy';
 import { mutants } from '@vigil/policy/dist/testing/mutants';
-import { kernelFromProbe, tracedSyscalls, PolicyLoadError, PolicyRuntime, SYSCALLS_X86_64 } from '../../src/index';
+import {
+  kernelFromProbe,
+  kernelFunctions,
+  tracedSyscalls,
+  PolicyLoadError,
+  PolicyRuntime,
+  SYSCALLS_X86_64,
+} from '../../src/index';
 import { EXAMPLES_DIR, exampleFiles } from '../examples-dir';
 
 const skip =
@@ -26,7 +33,12 @@ const TOTAL = 1_000;
 describe.skipIf(skip !== undefined)('hostile policies against the loader', () => {
   it(`${TOTAL} mutants: no crash, precise refusals, the loaded set unchanged`, async () => {
     const runtime = new PolicyRuntime({
-      kernel: kernelFromProbe(await probeKernel(), tracedSyscalls(SYSCALLS_X86_64), hostNamespaces()),
+      kernel: kernelFromProbe(
+        await probeKernel(),
+        tracedSyscalls(SYSCALLS_X86_64),
+        hostNamespaces(),
+        kernelFunctions(),
+      ),
       workloads: { pods: () => [], cgroups: () => [] },
     });
     const anchor = parsePolicy(fs.readFileSync(path.join(EXAMPLES_DIR, 'write.yaml'), 'utf8'));

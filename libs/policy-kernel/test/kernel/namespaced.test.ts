@@ -15,6 +15,7 @@ import { parsePolicy } from '@vigil/policy';
 import {
   kernelFromProbe,
   tracedSyscalls,
+  kernelFunctions,
   PolicyRuntime,
   readWorkloadFile,
   scanPodCgroups,
@@ -38,7 +39,12 @@ describe.skipIf(skip !== undefined)('workload-scoped policies (real kernel)', ()
     fs.copyFileSync('/usr/bin/cat', myCat);
     fs.chmodSync(myCat, 0o755);
     runtime = new PolicyRuntime({
-      kernel: kernelFromProbe(await probeKernel(), tracedSyscalls(SYSCALLS_X86_64), hostNamespaces()),
+      kernel: kernelFromProbe(
+        await probeKernel(),
+        tracedSyscalls(SYSCALLS_X86_64),
+        hostNamespaces(),
+        kernelFunctions(),
+      ),
       workloads: { pods: () => readWorkloadFile(workloadFile), cgroups: () => scanPodCgroups(cgroup2Root()) },
     });
   }, 60_000);
@@ -114,7 +120,12 @@ ${extra}  kprobes:
 
   it('refuses a scoped policy when the node has no workload source', async () => {
     const bare = new PolicyRuntime({
-      kernel: kernelFromProbe(await probeKernel(), tracedSyscalls(SYSCALLS_X86_64), hostNamespaces()),
+      kernel: kernelFromProbe(
+        await probeKernel(),
+        tracedSyscalls(SYSCALLS_X86_64),
+        hostNamespaces(),
+        kernelFunctions(),
+      ),
     });
     expect(() => bare.add(policy('TracingPolicyNamespaced', ''))).toThrow(/no workload source/);
     expect(bare.list()).toEqual([]);

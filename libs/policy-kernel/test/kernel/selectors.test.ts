@@ -14,7 +14,7 @@ import { ProcessEventSource, type RawHookEvent } from '@vigil/bpf-native';
 import { probeKernel } from '@vigil/kernel-probe';
 import { hostNamespaces } from '@vigil/process-cache';
 import { parsePolicy } from '@vigil/policy';
-import { kernelFromProbe, tracedSyscalls, PolicyRuntime, SYSCALLS_X86_64 } from '../../src/index';
+import { kernelFromProbe, kernelFunctions, tracedSyscalls, PolicyRuntime, SYSCALLS_X86_64 } from '../../src/index';
 
 const skip = process.getuid?.() !== 0 ? 'needs root' : undefined;
 if (skip) console.warn(`SKIPPED policy selector kernel tests: ${skip}`);
@@ -341,7 +341,12 @@ describe.skipIf(skip !== undefined)('in-kernel selectors and actions on real sys
       },
     });
     runtime = new PolicyRuntime({
-      kernel: kernelFromProbe(await probeKernel(), tracedSyscalls(SYSCALLS_X86_64), hostNamespaces()),
+      kernel: kernelFromProbe(
+        await probeKernel(),
+        tracedSyscalls(SYSCALLS_X86_64),
+        hostNamespaces(),
+        kernelFunctions(),
+      ),
       shared: source.sharedMaps(),
     });
   }, 60_000);

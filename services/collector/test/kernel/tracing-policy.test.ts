@@ -20,6 +20,7 @@ import { parsePolicy } from '@vigil/policy';
 import {
   kernelFromProbe,
   tracedSyscalls,
+  kernelFunctions,
   PolicyRuntime,
   readWorkloadFile,
   scanPodCgroups,
@@ -54,7 +55,7 @@ describe.skipIf(kernelSkipReason !== undefined)('TracingPolicy file-monitoring-f
     harness = startPipeline();
     const report = await probeKernel();
     runtime = new PolicyRuntime({
-      kernel: kernelFromProbe(report, tracedSyscalls(SYSCALLS_X86_64), hostNamespaces()),
+      kernel: kernelFromProbe(report, tracedSyscalls(SYSCALLS_X86_64), hostNamespaces(), kernelFunctions()),
       shared: harness.pipeline.sharedMaps(),
       workloads: { pods: () => readWorkloadFile(workloadFile), cgroups: () => scanPodCgroups(cgroup2Root()) },
     });

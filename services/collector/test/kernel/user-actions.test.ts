@@ -20,6 +20,7 @@ import {
   PolicyRuntime,
   SYSCALLS_X86_64,
   tracedSyscalls,
+  kernelFunctions,
   UserActionRunner,
 } from '@vigil/policy-kernel';
 import { hostNamespaces } from '@vigil/process-cache';
@@ -70,7 +71,12 @@ describe.skipIf(kernelSkipReason !== undefined)('GetUrl and DnsLookup actions (r
       userActions: new UserActionRunner({ dnsServers: [`127.0.0.1:${(dns.address() as AddressInfo).port}`] }),
     });
     runtime = new PolicyRuntime({
-      kernel: kernelFromProbe(await probeKernel(), tracedSyscalls(SYSCALLS_X86_64), hostNamespaces()),
+      kernel: kernelFromProbe(
+        await probeKernel(),
+        tracedSyscalls(SYSCALLS_X86_64),
+        hostNamespaces(),
+        kernelFunctions(),
+      ),
       shared: harness.pipeline.sharedMaps(),
     });
     harness.pipeline.usePolicies(runtime);
