@@ -42,6 +42,12 @@ export interface KafkaBusOptions {
   handlerBackoffMs?: number;
   consumerBatchMessages?: number;
   fromBeginning?: boolean;
+  /**
+   * The consumer group session: a member not heard from for this long is evicted. The bus
+   * heartbeats every consumerHeartbeatMs, also while a handler runs, so handlers may take longer.
+   */
+  consumerSessionTimeoutMs?: number;
+  consumerHeartbeatMs?: number;
 
   log?: BusLogger;
   /** Passed to kafkajs as is, over the bus's own settings (ssl, sasl, socketFactory, timeouts). */
@@ -52,6 +58,8 @@ export interface KafkaBusStats extends BusStats {
   deadLettered: Record<string, number>;
   replayed: Record<string, number>;
   spooled: Record<string, number>;
+  restarts: Record<string, number>;
+  consumerErrors: Record<string, string>;
   /** Messages accepted by publish() and still in memory (neither in Kafka nor in the spool). */
   buffered: number;
   spool: SpoolStats;
@@ -177,6 +185,12 @@ export class KafkaBus implements EventBus {
   subscribe<T>(topic: TopicName, consumer: string, handler: BatchHandler<T>): () => void {
     const { link } = this.started('subscribe');
     const o = this.options;
+    const sessionTimeoutMs = o.consumerSessionTimeoutMs ?? 30_000;
+    const heartbeatIntervalMs = o.consumerHeartbeatMs ?? Math.min(3_000, Math.floor(sessionTimeoutMs / 3));
+    if (!(heartbeatIntervalMs > 0 && heartbeatIntervalMs < sessionTimeoutMs))
+      throw new Error(
+        `KafkaBus.subscribe(): consumerHeartbeatMs (${heartbeatIntervalMs}) must be above 0 and below consumerSessionTimeoutMs (${sessionTimeoutMs}); a third of it is usual`,
+      );
     const subscription = new Subscription({
       kafka: this.kafka,
       kafkaTopic: this.kafkaTopic(topic),
@@ -194,7 +208,10 @@ export class KafkaBus implements EventBus {
       handlerRetries: o.handlerRetries ?? 3,
       handlerBackoffMs: o.handlerBackoffMs ?? 200,
       fromBeginning: o.fromBeginning ?? true,
+      sessionTimeoutMs,
+      heartbeatIntervalMs,
       reconnectMs: o.reconnectInitialMs ?? 250,
+      reconnectMaxMs: o.reconnectMaxMs ?? 10_000,
       topicsReady: () => link.topicsReady(),
     });
     this.subscriptions.add(subscription);

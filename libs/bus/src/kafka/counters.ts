@@ -8,10 +8,24 @@ export interface KafkaBusCounters extends BusStats {
   replayed: Record<string, number>;
   /** Messages written to the spool (broker unavailable, or queued behind older spooled ones), per topic. */
   spooled: Record<string, number>;
+  /** Consumers replaced after a crash (eviction, non-retriable error), per topic/consumer. */
+  restarts: Record<string, number>;
+  /** The error of the last such crash, per topic/consumer (kept after the restart). */
+  consumerErrors: Record<string, string>;
 }
 
 export function emptyCounters(): KafkaBusCounters {
-  return { published: {}, delivered: {}, dropped: {}, handlerErrors: {}, deadLettered: {}, replayed: {}, spooled: {} };
+  return {
+    published: {},
+    delivered: {},
+    dropped: {},
+    handlerErrors: {},
+    deadLettered: {},
+    replayed: {},
+    spooled: {},
+    restarts: {},
+    consumerErrors: {},
+  };
 }
 
 export function bump(counter: Record<string, number>, key: string, n = 1): void {
