@@ -16,6 +16,7 @@ import {
   type UserActionStats,
 } from '@vigil/policy-kernel';
 import type { ProcessCache, ProcessCacheMetrics } from '@vigil/process-cache';
+import type { ContainerTagger, ContainerTaggerStats } from './container-tagger';
 
 /** What the pipeline needs of the kernel side: ProcessEventSource satisfies it. */
 export interface ProcessEvents {
@@ -49,6 +50,8 @@ export interface ProcessPipelineDeps {
   userActions?: UserActionRunner;
   /** Symbolizes hook events' stack traces; default: without addresses. */
   stacks?: StackSymbolizer;
+  /** Fills `docker` (the container) on every process of every event; none: left empty. */
+  containers?: ContainerTagger;
 }
 
 export interface ProcessPipelineStats {
@@ -68,6 +71,8 @@ export interface ProcessPipelineStats {
   hookEventsUnknown: number;
   /** GetUrl / DnsLookup actions carried out for hook events. */
   userActions: UserActionStats;
+  /** Processes given their container id (`docker`), and those the cache could not tell. */
+  containers?: ContainerTaggerStats;
 }
 
 /** The key that keeps a process's events in order on every transport. */
@@ -142,6 +147,7 @@ export class ProcessPipeline {
       hookEvents: this.hookEvents,
       hookEventsUnknown: this.hookEventsUnknown,
       userActions: this.userActions.stats(),
+      containers: this.deps.containers?.stats(),
     };
   }
 
@@ -184,7 +190,10 @@ export class ProcessPipeline {
 
   private emit(events: GetEventsResponse[]): void {
     if (events.length === 0) return;
-    for (const event of events) this.deps.export?.write(event);
+    for (const event of events) {
+      this.deps.containers?.tag(event);
+      this.deps.export?.write(event);
+    }
     const messages: BusMessage<GetEventsResponse>[] = events.map((value) => ({ key: eventKey(value), value }));
     // Publishes are chained so batches reach the bus in kernel order even if a transport is slow.
     this.pending = this.pending
