@@ -1,8 +1,17 @@
 import { baseSchema, field } from '@vigil/config';
+import { nodeLabelsField } from './node-labels';
 
 /** The collector's settings: the shared sections plus its own. Names follow Tetragon's flags where one exists. */
 export const collectorSchema = {
   ...baseSchema,
+  node: {
+    ...baseSchema.node,
+    labels: nodeLabelsField({
+      env: 'VIGIL_NODE_LABELS',
+      default: {},
+      doc: "This node's labels, matched against policies' nodeSelector: k=v,k2=v2 (env) or a mapping (file)",
+    }),
+  },
   collector: {
     exportFile: field.string({
       env: 'VIGIL_EXPORT_FILE',
@@ -60,6 +69,29 @@ export const collectorSchema = {
       env: 'VIGIL_EXPOSE_STACK_ADDRESSES',
       default: false,
       doc: "Put addresses in stack traces (Tetragon's --expose-stack-addresses): they defeat KASLR/ASLR for whoever reads events",
+    }),
+    spoolDir: field.string({
+      env: 'VIGIL_COLLECTOR_SPOOL_DIR',
+      default: '/var/lib/vigil/collector-spool',
+      doc: 'On-disk spool of the Kafka producer: events wait here while the broker is away (fleet transport only)',
+    }),
+    spoolMaxBytes: field.bytes({
+      env: 'VIGIL_COLLECTOR_SPOOL_MAX_SIZE',
+      default: 1024 ** 3,
+      min: 1024 * 1024,
+      doc: 'Bound of the spool; events that do not fit are dropped and counted in /status bus.dropped',
+    }),
+    topicPrefix: field.string({
+      env: 'VIGIL_KAFKA_TOPIC_PREFIX',
+      default: '',
+      pattern: /^[A-Za-z0-9._-]{0,100}$/,
+      doc: 'Put before every Kafka topic and consumer group name (several installations in one cluster)',
+    }),
+    policyStatusRefresh: field.int({
+      env: 'VIGIL_POLICY_STATUS_REFRESH_MS',
+      default: 30_000,
+      min: 100,
+      doc: "How often every synced policy's status (with fresh kernel counters) is published again on vigil.policy-status, in ms",
     }),
     attachMode: field.oneOf(['auto', 'tp_btf', 'raw_tp', 'tracepoint'], {
       env: 'VIGIL_PROCESS_ATTACH',

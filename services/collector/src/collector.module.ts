@@ -1,28 +1,38 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import type { EventBus } from '@vigil/bus';
-import type { LoadOptions } from '@vigil/config';
 import { ServiceKitModule } from '@vigil/service-kit';
+import { CollectorBus } from './collector-bus';
 import { collectorSchema } from './collector.config';
+import { COLLECTOR_OPTIONS, type CollectorModuleOptions } from './collector.options';
+import { NodePolicySync } from './node-policy-sync';
 import { ProcessPipelineProvider } from './process-pipeline.provider';
 import { StatusController } from './status.controller';
 
-export interface CollectorModuleOptions {
-  bus?: EventBus;
-  load?: LoadOptions;
-}
-
 /**
  * The collector service: the per-node agent. Owns the eBPF probes (through libs/bpf-native),
- * the process cache, and publishes Tetragon-shaped events to vigil.events.raw and the JSON export.
+ * the process cache, and publishes Tetragon-shaped events to vigil.events.raw and the JSON export;
+ * applies the policies of vigil.policies (PolicySync) and reports their status. The bus is the
+ * composition root's (`vigil run`) or, when none is given, a KafkaBus from configuration.
  */
 @Module({})
 export class CollectorModule {
   static register(options: CollectorModuleOptions = {}): DynamicModule {
     return {
       module: CollectorModule,
-      imports: [ServiceKitModule.forRoot({ name: 'collector', schema: collectorSchema, ...options })],
+      imports: [
+        ServiceKitModule.forRoot({
+          name: 'collector',
+          schema: collectorSchema,
+          ...(options.load ? { load: options.load } : {}),
+          ...(options.bus ? { bus: options.bus } : {}),
+        }),
+      ],
       controllers: [StatusController],
-      providers: [ProcessPipelineProvider],
+      providers: [
+        { provide: COLLECTOR_OPTIONS, useValue: options },
+        CollectorBus,
+        NodePolicySync,
+        ProcessPipelineProvider,
+      ],
       exports: [ProcessPipelineProvider],
     };
   }

@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { ProcessEventSource } from '@vigil/bpf-native';
-import type { EventBus } from '@vigil/bus';
 import type { ConfigOf } from '@vigil/config';
 import { BootClock, JsonExportWriter } from '@vigil/events';
 import { findCgroup2Mount, probeKernel, type KernelProbeReport } from '@vigil/kernel-probe';
@@ -20,8 +19,11 @@ import {
 import fs from 'node:fs';
 import path from 'node:path';
 import { hostNamespaces, ProcessCache, readProcess, readProcFs } from '@vigil/process-cache';
-import { EVENT_BUS, Readiness, VIGIL_CONFIG } from '@vigil/service-kit';
+import { Readiness, VIGIL_CONFIG } from '@vigil/service-kit';
 import type { collectorSchema } from './collector.config';
+import { CollectorBus } from './collector-bus';
+import { ContainerTagger } from './container-tagger';
+import { NodePolicySync } from './node-policy-sync';
 import { ProcessPipeline } from './process-pipeline';
 
 type CollectorConfig = ConfigOf<typeof collectorSchema>;
@@ -42,7 +44,12 @@ export class ProcessPipelineProvider implements OnApplicationBootstrap, OnApplic
   private readonly workloadsRefreshMs: number;
   private workloadTimer?: NodeJS.Timeout;
 
-  constructor(@Inject(VIGIL_CONFIG) config: CollectorConfig, @Inject(EVENT_BUS) bus: EventBus, readiness: Readiness) {
+  constructor(
+    @Inject(VIGIL_CONFIG) config: CollectorConfig,
+    private readonly transport: CollectorBus,
+    private readonly sync: NodePolicySync,
+    readiness: Readiness,
+  ) {
     const c = config.collector;
     this.attachMode = c.attachMode;
     this.policyDir = c.policyDir;
@@ -71,7 +78,7 @@ export class ProcessPipelineProvider implements OnApplicationBootstrap, OnApplic
       : undefined;
     this.pipeline = new ProcessPipeline({
       cache,
-      bus,
+      bus: transport.bus,
       export: exporter,
       openSource: (onEvents) => {
         const source = ProcessEventSource.open({
@@ -85,6 +92,7 @@ export class ProcessPipelineProvider implements OnApplicationBootstrap, OnApplic
       },
       readProc: () => readProcFs(),
       stacks: new StackSymbolizer({ exposeAddresses: c.exposeStackAddresses }),
+      containers: new ContainerTagger((execId) => cache.get(execId)),
     });
     readiness.register('process hooks', () => this.started);
   }
@@ -114,6 +122,8 @@ export class ProcessPipelineProvider implements OnApplicationBootstrap, OnApplic
       this.policies = policies;
       this.pipeline.usePolicies(policies);
       this.loadPolicyDir();
+      // Central policies join the directory's in the same runtime (one name space: metadata.name).
+      this.sync.start(policies);
       // Namespaced policies follow pods as they come and go.
       this.workloadTimer = setInterval(() => {
         try {
@@ -159,9 +169,15 @@ export class ProcessPipelineProvider implements OnApplicationBootstrap, OnApplic
     }
   }
 
+  /**
+   * In dependency order: no more policy records, then the policies' hooks, then the process
+   * hooks (their last events handed to the bus), then the bus (sent, or kept in the spool).
+   */
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.workloadTimer);
+    this.sync.stop();
     this.policies?.close();
     await this.pipeline.close();
+    await this.transport.close();
   }
 }

@@ -1,10 +1,16 @@
 import { Controller, Get } from '@nestjs/common';
+import { CollectorBus } from './collector-bus';
+import { NodePolicySync } from './node-policy-sync';
 import { ProcessPipelineProvider } from './process-pipeline.provider';
 
 /** Counters of every stage, drops included: nothing is lost without showing up here. */
 @Controller()
 export class StatusController {
-  constructor(private readonly provider: ProcessPipelineProvider) {}
+  constructor(
+    private readonly provider: ProcessPipelineProvider,
+    private readonly transport: CollectorBus,
+    private readonly sync: NodePolicySync,
+  ) {}
 
   @Get('status')
   status() {
@@ -13,6 +19,11 @@ export class StatusController {
       ...p,
       counters: Object.fromEntries(Object.entries(p.counters).map(([k, v]) => [k, v.toString()])),
     }));
-    return { ...this.provider.pipeline.stats(), policies };
+    return {
+      ...this.provider.pipeline.stats(),
+      bus: this.transport.status(),
+      policies,
+      policySync: this.sync.status(),
+    };
   }
 }
