@@ -1,4 +1,5 @@
 export { PolicyEngineModule, type PolicyEngineModuleOptions } from './policy-engine.module';
+export { PolicyLogProvider } from './policy-log.provider';
 export { policyEngineSchema } from './policy-engine.config';
 export { PolicyLog, type PolicyLogOptions, type PolicyLogStats } from './domain/policy-log';
 export { PolicyState } from './domain/policy-state';

@@ -2,8 +2,8 @@ import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { EventBus } from '@vigil/bus';
-import { PolicyEngineModule } from '../src';
-import { PolicyLogProvider } from '../src/policy-log.provider';
+// From the package entry, as a composition root (`vigil run`) imports it.
+import { PolicyEngineModule, PolicyLogProvider } from '../src';
 import { TOKENS } from './fixtures';
 
 export interface TestApp {
