@@ -3,9 +3,10 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '@vigil/config';
 import { registerConfigCommand } from './commands/config';
 import { registerProbeCommand } from './commands/probe';
+import { registerQueryCommand } from './commands/query';
 import { registerRunCommand } from './commands/run';
 import { registerVersionCommand } from './commands/version';
-import { EXIT } from './exit-codes';
+import { CliError, EXIT } from './exit-codes';
 
 /**
  * `vigil`: the one composition root. Every command that runs Vigil assembles the services'
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerRunCommand(program);
+  registerQueryCommand(program);
   registerVersionCommand(program);
   registerConfigCommand(program);
   registerProbeCommand(program);
@@ -29,6 +31,10 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (err instanceof CliError) {
+      console.error(`vigil: ${err.message}`);
+      return err.exitCode;
+    }
     if (err instanceof ConfigError) {
       console.error(`vigil: ${err.message}`);
       return EXIT.config;
