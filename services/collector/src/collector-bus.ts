@@ -57,6 +57,7 @@ export class CollectorBus implements OnModuleInit {
         spoolSegmentBytes: Math.min(16 * 1024 ** 2, Math.floor(c.spoolMaxBytes / 8)),
         // Protobuf on the policy topics (PolicySync), JSON for the events, as every service agrees.
         codec: contractsCodec,
+        ...(options.kafkaConfig ? { kafkaConfig: options.kafkaConfig } : {}),
         log: {
           info: (m) => this.logger.log(m),
           warn: (m) => this.logger.warn(m),
