@@ -28,11 +28,11 @@ export async function runPresetQuery(
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
   } catch (err) {
-    const e = err as Error & { cause?: { code?: string } };
+    const e = err as Error & { cause?: { code?: string; message?: string } };
     if (e.name === 'TimeoutError')
       throw new CliError(`${url.origin}: no answer within ${timeoutMs} ms (--timeout)`, EXIT.failure);
     throw new CliError(
-      `${url.origin}: cannot connect (${e.cause?.code ?? e.message}); is vigil run (or the exporter) running?`,
+      `${url.origin}: cannot connect (${e.cause?.code ?? e.cause?.message ?? e.message}); is vigil run (or the exporter) running?`,
       EXIT.unavailable,
     );
   }
