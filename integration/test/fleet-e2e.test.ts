@@ -1,0 +1,247 @@
+/**
+ * The issue's first acceptance point, end to end, every service real and in this one process
+ * over KafkaBus on the real broker, the collector on the real kernel (root): a policy created
+ * through the policy engine's REST API reaches the collector through vigil.policies and loads; a
+ * process started in a cgroup named like a Kubernetes pod container is killed by it; its exec,
+ * hook and exit events are queryable in ClickHouse within seconds with the pod's name, namespace
+ * and labels — from the enricher's Kubernetes source, here the FAKE API server of
+ * services/enricher/test (no cluster runs here) — and the policy's status shows LOADED for the node.
+ */
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { jsonCodec, KafkaBus, type Codec } from '@vigil/bus';
+import { CollectorModule } from '@vigil/collector';
+import { contractsCodec } from '@vigil/contracts';
+import { EnricherModule } from '@vigil/enricher';
+import { ExporterModule } from '@vigil/exporter';
+import { PolicyEngineModule, PolicyLogProvider } from '@vigil/policy-engine';
+import { FakeKubeNode } from '@vigil/policy-kernel/dist/testing/fake-kube-node';
+import { ClickHouseEventStore } from '@vigil/store';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { kernelSkipReason } from '../../services/collector/test/kernel/harness';
+import { FakeKubeApiServer, fakeKubeconfig } from '../../services/enricher/test/fake-kube-api-server';
+
+process.env['KAFKAJS_NO_PARTITIONER_WARNING'] = '1';
+
+const ADMIN = 'e2e-admin-token-0123456789';
+const EXAMPLE = fs.readFileSync(
+  path.resolve(__dirname, '../../libs/policy/test/fixtures/file-monitoring-filtered.yaml'),
+  'utf8',
+);
+const POLICY_ID = 'default:file-monitoring-filtered';
+
+async function until<T>(what: string, get: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await get();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe.skipIf(kernelSkipReason !== undefined)(
+  'fleet end to end: policy API → Kafka → collector → enricher → exporter → ClickHouse',
+  () => {
+    const id = randomBytes(4).toString('hex');
+    const prefix = `e2e-${id}.`;
+    const node = `e2e-node-${id}`;
+    const database = `vigil_e2e_${id}`;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-e2e-'));
+    const kube = new FakeKubeNode();
+    const { pod, cgroup } = kube.addPod('default', 'reader-6f7d9', { app: 'reader', team: 'e2e' });
+    const containerId = pod.containers[0]!.id;
+    const workloads = kube.writeWorkloadFile();
+    const api = new FakeKubeApiServer();
+    const apps: INestApplication[] = [];
+    const buses: KafkaBus[] = [];
+    const store = new ClickHouseEventStore({ url: inject('clickhouseUrl'), database });
+    const secret = path.join(dir, 'secret.txt');
+    const myCat = path.join(dir, 'cat');
+    let engineUrl = '';
+
+    const bus = (name: string, codec: Codec): KafkaBus => {
+      const b = new KafkaBus({
+        brokers: inject('kafkaBrokers'),
+        topicPrefix: prefix,
+        spoolDir: path.join(dir, name),
+        codec,
+        lingerMs: 5,
+        log: { info: () => {}, warn: () => {}, error: (m) => console.error(m) },
+      });
+      buses.push(b);
+      return b;
+    };
+    const start = async (module: unknown): Promise<INestApplication> => {
+      const app = await NestFactory.create(module as never, { logger: ['error', 'warn'], abortOnError: false });
+      await app.listen(0, '127.0.0.1');
+      apps.push(app);
+      return app;
+    };
+    const common = {
+      VIGIL_NODE_NAME: node,
+      VIGIL_KAFKA_BROKERS: inject('kafkaBrokers').join(','),
+      VIGIL_KAFKA_TOPIC_PREFIX: prefix,
+    };
+    const call = (method: string, p: string, body?: unknown) =>
+      fetch(`${engineUrl}${p}`, {
+        method,
+        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+
+    beforeAll(async () => {
+      fs.writeFileSync(secret, 'the secret content\n');
+      fs.copyFileSync('/usr/bin/cat', myCat);
+      fs.chmodSync(myCat, 0o755);
+      const apiUrl = await api.start();
+      fs.writeFileSync(path.join(dir, 'kubeconfig'), fakeKubeconfig(apiUrl));
+      api.upsert({
+        name: pod.name,
+        namespace: pod.namespace,
+        uid: pod.uid,
+        nodeName: node,
+        labels: pod.labels,
+        owner: { kind: 'ReplicaSet', name: 'reader-6f7d9' },
+        containers: [{ name: 'main', image: 'example.com/reader:1', containerID: `containerd://${containerId}` }],
+      });
+
+      const engineBus = bus('engine', contractsCodec);
+      await engineBus.start();
+      const engine = await start(
+        PolicyEngineModule.register({
+          bus: engineBus,
+          load: {
+            env: {
+              ...common,
+              VIGIL_POLICY_ENGINE_TOKENS: JSON.stringify({ tokens: [{ subject: 'e2e', token: ADMIN, admin: true }] }),
+            },
+          },
+        }),
+      );
+      await engine.get(PolicyLogProvider).log.whenReady();
+      engineUrl = await engine.getUrl();
+
+      const enricherBus = bus('enricher', jsonCodec);
+      await enricherBus.start();
+      await start(
+        EnricherModule.register({
+          bus: enricherBus,
+          ownsBus: true,
+          load: {
+            env: {
+              ...common,
+              VIGIL_KUBERNETES: 'kubeconfig',
+              VIGIL_KUBECONFIG: path.join(dir, 'kubeconfig'),
+              VIGIL_KUBERNETES_NODE: node,
+            },
+          },
+        }),
+      );
+      await start(
+        ExporterModule.register({
+          load: {
+            env: {
+              ...common,
+              VIGIL_CLICKHOUSE_URL: inject('clickhouseUrl'),
+              VIGIL_CLICKHOUSE_DATABASE: database,
+              VIGIL_EXPORTER_SPOOL_DIR: path.join(dir, 'exporter-spool'),
+              VIGIL_EXPORTER_FLUSH_INTERVAL_MS: '200',
+            },
+          },
+        }),
+      );
+      // The collector builds its own KafkaBus from configuration, as on a node.
+      await start(
+        CollectorModule.register({
+          load: {
+            env: {
+              ...common,
+              VIGIL_NODE_LABELS: 'vigil.dev/pool=e2e',
+              VIGIL_COLLECTOR_SPOOL_DIR: path.join(dir, 'collector-spool'),
+              VIGIL_EXPORT_FILE: path.join(dir, 'events.log'),
+              VIGIL_WORKLOADS_FILE: workloads,
+            },
+          },
+        }),
+      );
+    }, 90_000);
+
+    afterAll(async () => {
+      // Collector first (its last events), the consumers after; reverse start order.
+      for (const app of apps.reverse()) await app.close().catch((e: unknown) => console.error(e));
+      for (const b of buses) await b.close().catch(() => {});
+      await store.connection.command(`DROP DATABASE IF EXISTS ${database}`).catch(() => {});
+      await store.close();
+      await api.stop();
+      kube.remove();
+      fs.rmSync(workloads, { force: true });
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('a policy from the REST API loads on the node and kills a pod process; its events are in ClickHouse with the pod context', async () => {
+      // The API has no kubectl context: a namespaced policy names its namespace.
+      const yaml = EXAMPLE.replace('"/usr/bin/cat"', JSON.stringify(myCat)).replace(
+        'metadata: { name: "file-monitoring-filtered" }',
+        'metadata: { name: "file-monitoring-filtered", namespace: "default" }',
+      );
+      const created = await call('POST', '/policies', {
+        yaml,
+        nodeSelector: { matchLabels: { 'vigil.dev/pool': 'e2e' } },
+      });
+      expect(created.status, await created.clone().text()).toBe(201);
+
+      const loaded = await until('the node status LOADED', async () => {
+        const body = (await (await call('GET', `/policies/${encodeURIComponent(POLICY_ID)}/status`)).json()) as {
+          nodes: Array<{ node: string; state: string; version: number }>;
+        };
+        return body.nodes.find((n) => n.node === node && n.state === 'POLICY_STATE_LOADED');
+      });
+      expect(loaded).toMatchObject({ version: 1 });
+
+      const started = Date.now();
+      const killed = FakeKubeNode.runIn(cgroup, [myCat, secret]);
+      expect(killed.signal).toBe('SIGKILL');
+      expect(killed.stdout).toBe('');
+
+      type Row = Record<string, unknown>;
+      const sql = `SELECT event_type, pod_namespace, pod_name, pod_label_keys, pod_label_values, container_id, workload,
+      policy_name, action, exit_signal FROM ${database}.vigil_events FINAL
+      WHERE node_name = '${node}' AND pid = ${killed.pid} AND process_binary = '${myCat}' ORDER BY time_ns`;
+      const rows = await until(
+        'the exec, hook and exit rows in ClickHouse',
+        async () => {
+          const found = (await store.connection.rows(sql).catch(() => [])) as Row[];
+          const kinds = new Set(found.map((r) => r['event_type']));
+          return kinds.has('process_exec') && kinds.has('process_kprobe') && kinds.has('process_exit')
+            ? found
+            : undefined;
+        },
+        30_000,
+      );
+      const latencyMs = Date.now() - started;
+      console.log(
+        `e2e: exec, hook and exit of the killed process queryable in ClickHouse ${latencyMs} ms after it ran`,
+      );
+      expect(latencyMs).toBeLessThan(15_000);
+      for (const r of rows)
+        expect(r).toMatchObject({
+          pod_namespace: 'default',
+          pod_name: 'reader-6f7d9',
+          pod_label_keys: ['app', 'team'],
+          pod_label_values: ['reader', 'e2e'],
+          container_id: expect.stringContaining(containerId),
+        });
+      expect(rows.find((r) => r['event_type'] === 'process_kprobe')).toMatchObject({
+        policy_name: 'file-monitoring-filtered',
+        action: 'KPROBE_ACTION_SIGKILL',
+      });
+      expect(rows.find((r) => r['event_type'] === 'process_exit')).toMatchObject({ exit_signal: 'SIGKILL' });
+    });
+  },
+);
