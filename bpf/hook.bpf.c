@@ -69,9 +69,19 @@ struct {
 	__type(value, __u64);
 } vigil_hook_stats SEC(".maps");
 
+/* Where each argument landed in the record. */
+struct arg_slots {
+	__u16 off[VIGIL_HOOK_ARGS]; /* offset of the argument's bytes in data[] */
+	__u16 len[VIGIL_HOOK_ARGS];
+	__u64 num[VIGIL_HOOK_ARGS]; /* integer value (integers, fd number, capability) */
+};
+
 struct hook_heap {
 	struct vigil_hook_event ev;
 	char data[VIGIL_HOOK_DATA_MAX + DATA_SLACK];
+	/* Here, not on the stack: the entry programs' frames must leave room for their callees
+	 * (6.1 counts 512 bytes for a whole call chain). */
+	struct arg_slots sl;
 };
 
 struct {
@@ -143,8 +153,8 @@ struct {
 /* matchBinaries results per process, valid while its exe_file stays the same. */
 struct bin_cache {
 	__u64 exe;
-	__u32 known;   /* bit per selector: result computed */
-	__u32 matched; /* bit per selector: binary matched */
+	__u32 known;   /* bit per selector (matchBinaries; +16: matchParentBinaries of its children): computed */
+	__u32 matched; /* the same bits: matched */
 };
 
 struct {
@@ -178,13 +188,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct str_scratch);
 } vigil_hook_scratch SEC(".maps");
-
-/* Where each argument landed in the record. */
-struct arg_slots {
-	__u16 off[VIGIL_HOOK_ARGS]; /* offset of the argument's bytes in data[] */
-	__u16 len[VIGIL_HOOK_ARGS];
-	__u64 num[VIGIL_HOOK_ARGS]; /* integer value (integers, fd number, capability) */
-};
 
 static __always_inline void stat_add(__u32 slot)
 {
@@ -298,7 +301,7 @@ static __always_inline __u32 put_bytes(struct hook_heap *h, __u32 pos, __u64 ptr
 	return size;
 }
 
-static __always_inline __u32 put_cred(struct hook_heap *h, __u32 pos, const struct cred *c)
+static __noinline __u32 put_cred(struct hook_heap *h, __u32 pos, const struct cred *c)
 {
 	struct vigil_cred vc = {};
 
@@ -320,7 +323,7 @@ static __always_inline __u32 put_cred(struct hook_heap *h, __u32 pos, const stru
 	return sizeof(vc);
 }
 
-static __always_inline __u32 put_sock(struct hook_heap *h, __u32 pos, struct sock *sk)
+static __noinline __u32 put_sock(struct hook_heap *h, __u32 pos, struct sock *sk)
 {
 	struct vigil_sock vs = {};
 
@@ -350,7 +353,7 @@ static __always_inline __u32 put_sock(struct hook_heap *h, __u32 pos, struct soc
 
 /* The packet's ends from its IP and TCP/UDP headers (set on the way out; on the way in once the
  * IP layer has them), its length, hash, mark and priority. */
-static __always_inline __u32 put_skb(struct hook_heap *h, __u32 pos, struct sk_buff *skb)
+static __noinline __u32 put_skb(struct hook_heap *h, __u32 pos, struct sk_buff *skb)
 {
 	struct vigil_skb vs = {};
 	unsigned char *head;
@@ -397,7 +400,7 @@ static __always_inline __u32 put_skb(struct hook_heap *h, __u32 pos, struct sk_b
 }
 
 /* A struct bpf_map in the layout of BPF_MAP_CREATE's attributes (what user space asked for). */
-static __always_inline __u32 put_bpf_map(struct hook_heap *h, __u32 pos, struct bpf_map *map)
+static __noinline __u32 put_bpf_map(struct hook_heap *h, __u32 pos, struct bpf_map *map)
 {
 	struct {
 		__u32 map_type, key_size, value_size, max_entries, map_flags, inner_map_fd, numa_node;
@@ -416,7 +419,7 @@ static __always_inline __u32 put_bpf_map(struct hook_heap *h, __u32 pos, struct 
 	return sizeof(m);
 }
 
-static __always_inline __u32 put_user_ns(struct hook_heap *h, __u32 pos, struct user_namespace *ns)
+static __noinline __u32 put_user_ns(struct hook_heap *h, __u32 pos, struct user_namespace *ns)
 {
 	struct vigil_user_ns vn = {};
 
@@ -811,31 +814,39 @@ static __noinline bool pid_match(const volatile struct vigil_selector *sel)
 }
 
 /* matchBinaries against the current process's executable, cached per (process, exe_file). */
-static __noinline bool bin_match(__u32 idx, const volatile struct vigil_selector *sel)
+/* matchBinaries (parent false) or matchParentBinaries (parent true) of selector idx. The result
+ * is cached per process (the one whose binary is examined) until its binary changes. */
+static __noinline bool bin_match(__u32 idx, const volatile struct vigil_selector *sel, bool parent)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct file *exe = BPF_CORE_READ(task, mm, exe_file);
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32, bit = 1u << idx, len, off, state = 0;
-	struct bin_cache fresh = { .exe = (__u64)exe }, *c;
+	__u8 op = parent ? sel->pbin_op : sel->bin_op;
+	__u32 slot = parent ? sel->pbin_slot : sel->bin_slot;
+	__u32 tgid, bit = 1u << (parent ? idx + 16 : idx), len, off, state = 0;
+	struct file *exe;
+	struct bin_cache fresh = {}, *c;
 	struct walk_scratch *w;
 	struct str_scratch *s;
 	struct path p, root;
 	bool hit;
 
+	if (parent)
+		task = BPF_CORE_READ(task, real_parent);
+	tgid = BPF_CORE_READ(task, tgid);
+	exe = BPF_CORE_READ(task, mm, exe_file);
+	fresh.exe = (__u64)exe;
 	c = bpf_map_lookup_elem(&vigil_hook_bins, &tgid);
 	if (c && c->exe == (__u64)exe && (c->known & bit))
 		return c->matched & bit;
 	if (!exe || bpf_core_read(&p, sizeof(p), &exe->f_path) ||
 	    task_root(task, &root))
-		return sel->bin_op == VIGIL_OP_NOT_IN || sel->bin_op == VIGIL_OP_NOT_PREFIX ||
-		       sel->bin_op == VIGIL_OP_NOT_POSTFIX;
+		return op == VIGIL_OP_NOT_IN || op == VIGIL_OP_NOT_PREFIX || op == VIGIL_OP_NOT_POSTFIX;
 	off = walk_path(&p, &root, &state);
 	w = bpf_map_lookup_elem(&vigil_walk, &zero);
 	s = bpf_map_lookup_elem(&vigil_hook_scratch, &zero);
 	if (!w || !s || off >= WALK_SIZE)
 		return false;
-	len = load_str(s, &w->buf[off & (WALK_SIZE - 1)], WALK_SIZE - off, sel->bin_slot);
-	hit = str_match(s, sel->bin_op, sel->bin_slot, len);
+	len = load_str(s, &w->buf[off & (WALK_SIZE - 1)], WALK_SIZE - off, slot);
+	hit = str_match(s, op, slot, len);
 	if (c && c->exe == (__u64)exe) {
 		c->known |= bit;
 		c->matched = hit ? c->matched | bit : c->matched & ~bit;
@@ -988,7 +999,9 @@ static __always_inline bool process_match(__u32 idx, const volatile struct vigil
 		return false;
 	if ((sel->ncapchg || sel->nschg_op != VIGIL_OP_NONE) && !changes_match(sel))
 		return false;
-	if (sel->bin_op != VIGIL_OP_NONE && !bin_match(idx, sel))
+	if (sel->bin_op != VIGIL_OP_NONE && !bin_match(idx, sel, false))
+		return false;
+	if (sel->pbin_op != VIGIL_OP_NONE && !bin_match(idx, sel, true))
 		return false;
 	return true;
 }
@@ -1174,7 +1187,6 @@ static __always_inline __s32 on_entry(void *ctx, __u64 *raw, __u32 syscall)
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, candidates = 0, i, match = NO_SELECTOR;
 	struct vigil_proc_state *ps;
-	struct arg_slots sl = {};
 	struct hook_heap *h;
 	__s32 verdict = 0;
 	bool want_post = true;
@@ -1201,12 +1213,13 @@ static __always_inline __s32 on_entry(void *ctx, __u64 *raw, __u32 syscall)
 	if (!h)
 		return 0;
 	__builtin_memset(&h->ev, 0, sizeof(h->ev));
-	read_args(h, &sl, raw);
+	__builtin_memset(&h->sl, 0, sizeof(h->sl));
+	read_args(h, &h->sl, raw);
 
 	for (i = 0; i < VIGIL_SELECTORS; i++) {
 		if (i >= vigil_hook_cfg.nselectors)
 			break;
-		if ((candidates & (1u << i)) && args_match(h, &vigil_hook_cfg.selectors[i], &sl)) {
+		if ((candidates & (1u << i)) && args_match(h, &vigil_hook_cfg.selectors[i], &h->sl)) {
 			match = i;
 			break;
 		}

@@ -207,7 +207,7 @@ struct vigil_selector {
 	__u8 ncaps;       /* matchCapabilities entries */
 	__u8 ncapchg;     /* matchCapabilityChanges: 1 when capchg is set */
 	__u8 nschg_op;    /* matchNamespaceChanges: VIGIL_OP_IN / NOT_IN over nschg_mask; NONE = none */
-	__u8 reserved;
+	__u8 pbin_op;     /* matchParentBinaries, as bin_op for the parent's binary */
 	__u32 pids[VIGIL_PIDS];
 	struct vigil_filter filters[VIGIL_ARG_FILTERS];
 	struct vigil_filter ret_filters[VIGIL_RET_FILTERS];
@@ -216,7 +216,7 @@ struct vigil_selector {
 	struct vigil_caps_filter caps[VIGIL_CAPS_FILTERS];
 	struct vigil_caps_filter capchg;
 	__u32 nschg_mask; /* bit k: namespace kind k (enum vigil_ns_kind) changed since the exec */
-	__u32 reserved2;
+	__u32 pbin_slot;  /* key prefix of matchParentBinaries' values in the string maps */
 };
 
 /* vigil_hook_config.flags */

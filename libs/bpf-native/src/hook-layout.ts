@@ -227,6 +227,11 @@ export interface ActionConfig {
   stacks?: { kernel?: boolean; user?: boolean };
 }
 
+export interface BinariesConfig {
+  op: 'In' | 'NotIn' | 'Prefix' | 'NotPrefix' | 'Postfix' | 'NotPostfix';
+  paths: string[];
+}
+
 export interface CapsFilterConfig {
   set: 'Effective' | 'Permitted' | 'Inheritable';
   op: 'In' | 'NotIn';
@@ -245,7 +250,9 @@ export interface SelectorConfig {
   capabilityChanges?: CapsFilterConfig;
   /** A namespace of these kinds (In) / of the other kinds (NotIn) changed since the exec. */
   namespaceChanges?: { op: 'In' | 'NotIn'; kinds: NsKindName[] };
-  binaries?: { op: 'In' | 'NotIn' | 'Prefix' | 'NotPrefix' | 'Postfix' | 'NotPostfix'; paths: string[] };
+  binaries?: BinariesConfig;
+  /** The same, on the binary of the task's parent. */
+  parentBinaries?: BinariesConfig;
   args?: FilterConfig[];
   returnArgs?: IntFilterConfig[];
   actions?: ActionConfig[];
@@ -312,6 +319,7 @@ const SELECTOR = {
   caps: 680,
   capchg: 712,
   nschgMask: 728,
+  pbinSlot: 732,
 } as const;
 const NS_FILTER_SIZE = 20;
 const CAPS_FILTER_SIZE = 16;
@@ -416,6 +424,16 @@ function writeSelector(buf: Buffer, at: number, idx: number, sel: SelectorConfig
       sel.binaries.op,
       slot(0xff),
       sel.binaries.paths.map((p) => Buffer.from(p)),
+    );
+  }
+  if (sel.parentBinaries) {
+    buf.writeUInt8(Op[sel.parentBinaries.op], at + 15);
+    buf.writeUInt32LE(slot(0xfe), at + SELECTOR.pbinSlot);
+    addStrings(
+      maps,
+      sel.parentBinaries.op,
+      slot(0xfe),
+      sel.parentBinaries.paths.map((p) => Buffer.from(p)),
     );
   }
   if (sel.pids) {

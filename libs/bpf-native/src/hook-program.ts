@@ -78,6 +78,13 @@ export interface HookAttachment {
   target: string;
 }
 
+/** Calls in flight between entry and return (threads inside the function at once); beyond: pendingLost. */
+const PENDING_CALLS = 1024;
+/** Processes whose binary matches are cached at once (LRU). */
+const BINARY_CACHE = 16384;
+/** Rate-limit scopes (threads, processes) remembered at once (LRU). */
+const RATE_KEYS = 8192;
+
 /** Cgroups a cgroup-scoped hook can be given at most. */
 export const MAX_HOOK_CGROUPS = 16384;
 
@@ -98,6 +105,16 @@ const RETURN_PROGRAM = {
   fmod_ret: 'vigil_fexit',
   uprobe: 'vigil_uretprobe',
 } as const;
+
+/** The memlock of an fd (a BPF program or map), 0 when it cannot be read. */
+function memlock(fd: number): number {
+  try {
+    const m = /^memlock:\s*(\d+)$/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
 
 /**
  * `/proc/1/root/X` is the host's X. Where init's root cannot be read (a protected init, as on
@@ -124,6 +141,7 @@ export class HookProgram {
   private constructor(
     readonly object: BpfObject,
     readonly config: HookConfig,
+    private readonly shared: boolean,
   ) {}
 
   /** Loads and attaches; on any failure nothing stays loaded and a BpfError says why. */
@@ -132,7 +150,7 @@ export class HookProgram {
     const obj = BpfObject.open(opts.objectPath ?? defaultHookObjectPath(), {
       objectName: `vigil_hook_${opts.config.hookId}`,
     });
-    const hook = new HookProgram(obj, opts.config);
+    const hook = new HookProgram(obj, opts.config, opts.shared !== undefined);
     try {
       hook.prepare(opts, encoded);
       obj.load();
@@ -189,6 +207,13 @@ export class HookProgram {
     this.object.map('vigil_hook_ints').setMaxEntries(Math.max(1, maps.ints.length));
     this.object.map('vigil_hook_syscalls').setMaxEntries(Math.max(1, syscalls));
     this.object.map('vigil_hook_cgroups').setMaxEntries(config.cgroupScoped ? MAX_HOOK_CGROUPS : 1);
+    // Records waiting for their return probe (each a whole event buffer): only hooks with one.
+    this.object.map('vigil_hook_pending').setMaxEntries(ret ? PENDING_CALLS : 1);
+    this.object.map('vigil_hook_verdicts').setMaxEntries(config.deferredOverride ? PENDING_CALLS : 1);
+    const rateLimited = config.selectors.some((s) => s.actions?.some((a) => a.rateNs));
+    this.object.map('vigil_hook_rate').setMaxEntries(rateLimited ? RATE_KEYS : 1);
+    const binaries = config.selectors.some((s) => s.binaries ?? s.parentBinaries);
+    this.object.map('vigil_hook_bins').setMaxEntries(binaries ? BINARY_CACHE : 1);
   }
 
   private fillMaps(opts: HookLoadOptions, maps: HookMapEntries): void {
@@ -308,6 +333,19 @@ export class HookProgram {
     for (const id of next) if (!this.cgroups.has(id)) m.update(key(id), Buffer.from([1]));
     for (const id of this.cgroups) if (!next.has(id)) m.delete(key(id));
     this.cgroups = next;
+  }
+
+  /**
+   * Kernel memory this hook holds: the memlock of its loaded programs and of its own maps (the
+   * ring and the process map it shares belong to the process object), from /proc/self/fdinfo.
+   */
+  kernelMemory(): number {
+    const shared = this.shared ? new Set(['vigil_events', 'vigil_procs']) : new Set<string>();
+    const fds = [
+      ...this.object.programs().flatMap((p) => (p.autoload && p.fd >= 0 ? [p.fd] : [])),
+      ...this.object.maps().flatMap((m) => (shared.has(m.name) ? [] : [m.fd])),
+    ];
+    return fds.reduce((sum, fd) => sum + memlock(fd), 0);
   }
 
   /** Monitor: enforcement actions are counted, not carried out. Takes effect at once. */

@@ -21,6 +21,8 @@ export interface HookStatus {
   how: string;
   /** "vigil_sys_enter → syscalls/sys_enter_read", one per attachment while enabled. */
   attachments: string[];
+  /** Kernel memory of its programs and maps (bytes, memlock), 0 while disabled. */
+  kernelMemory: number;
 }
 
 /** Like Tetragon's TracingPolicyStatus: what is loaded, how, and what it did. */
@@ -35,6 +37,8 @@ export interface PolicyStatus {
   scope?: WorkloadScope & { cgroups: number };
   /** Kernel counters summed over the policy's hooks (calls, matched, posted, sigkill ...). */
   counters: Record<HookStatName, bigint>;
+  /** Kernel memory of all its hooks (bytes), like Tetragon's TracingPolicyStatus.kernel_memory_bytes. */
+  kernelMemory: number;
 }
 
 export class PolicyLoadError extends Error {
@@ -229,21 +233,24 @@ export class PolicyRuntime {
     const counters = { ...l.closedCounters } as Record<HookStatName, bigint>;
     for (const p of l.programs)
       for (const [k, v] of Object.entries(p.stats()) as [HookStatName, bigint][]) counters[k] = (counters[k] ?? 0n) + v;
+    const hooks = l.compiled.hooks.map((h, i): HookStatus => ({
+      source: h.source,
+      target: h.target,
+      mechanism: h.mechanism,
+      how: h.how,
+      attachments: (l.programs[i]?.attachments ?? []).map((a) => `${a.program} → ${a.target}`),
+      kernelMemory: l.programs[i]?.kernelMemory() ?? 0,
+    }));
     return {
       name: l.policy.metadata.name,
       namespace: l.policy.metadata.namespace,
       state: l.programs.length ? 'enabled' : 'disabled',
       mode: l.mode,
-      hooks: l.compiled.hooks.map((h, i) => ({
-        source: h.source,
-        target: h.target,
-        mechanism: h.mechanism,
-        how: h.how,
-        attachments: (l.programs[i]?.attachments ?? []).map((a) => `${a.program} → ${a.target}`),
-      })),
+      hooks,
       warnings: l.compiled.warnings,
       scope: l.scope && { ...l.scope, cgroups: l.scopedCgroups },
       counters,
+      kernelMemory: hooks.reduce((sum, h) => sum + h.kernelMemory, 0),
     };
   }
 }

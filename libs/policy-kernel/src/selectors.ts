@@ -243,7 +243,6 @@ function action(a: Action, can: ActionAbility, where: string, index: number): Ac
 /** Fields of a selector this compiler cannot enforce, by name. */
 const NOT_YET: Array<keyof Selector> = [
   'matchData',
-  'matchParentBinaries',
   'matchCmdArgs',
   'matchStates',
   'matchUserCallers',
@@ -293,16 +292,16 @@ export function compileSelectors(
     if (s.matchCEL || s.matchWorkloads)
       throw new Unsupported(`${at}: matchCEL/matchWorkloads are not enforced in the kernel yet`);
 
-    if (s.matchBinaries.length > 1)
-      throw new Unsupported(
-        `${at}.matchBinaries: one entry per selector is supported, ${s.matchBinaries.length} given`,
-      );
+    for (const k of ['matchBinaries', 'matchParentBinaries'] as const)
+      if (s[k].length > 1)
+        throw new Unsupported(`${at}.${k}: one entry per selector is supported, ${s[k].length} given`);
     const pids = combinePids(s.matchPIDs, `${at}.matchPIDs`);
     const bins = s.matchBinaries[0];
     if (pids?.followForks)
       warnings.push(`${at}.matchPIDs.followForks: children of the listed pids are not matched yet`);
-    if (bins?.followChildren)
-      throw new Unsupported(`${at}.matchBinaries.followChildren is not enforced in the kernel yet`);
+    const parents = s.matchParentBinaries[0];
+    if (bins?.followChildren || parents?.followChildren)
+      throw new Unsupported(`${at}: followChildren is not enforced in the kernel yet`);
     const actions = s.matchActions.map((a, k) => action(a, can, `${at}.matchActions[${k}]`, k));
     overrides ||= actions.some((a) => a.kind === 'Override');
     return {
@@ -312,6 +311,7 @@ export function compileSelectors(
       capabilityChanges: capabilityChanges(s.matchCapabilityChanges, `${at}.matchCapabilityChanges`),
       namespaceChanges: namespaceChanges(s.matchNamespaceChanges, `${at}.matchNamespaceChanges`),
       binaries: bins && { op: bins.operator, paths: bins.values },
+      parentBinaries: parents && { op: parents.operator, paths: parents.values },
       args: s.matchArgs.map((f, k) => filter(f, args, `${at}.matchArgs[${k}]`, ctx)),
       returnArgs: s.matchReturnArgs.map((f, k) => retFilter(f, `${at}.matchReturnArgs[${k}]`)),
       actions: actions.length ? actions : undefined,

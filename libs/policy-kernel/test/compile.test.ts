@@ -188,12 +188,12 @@ spec:
   it('refuses what it cannot enforce, naming the field, instead of matching more than the policy says', () => {
     const p = kprobe(`  - call: sys_dup
     selectors:
-    - matchParentBinaries: [{ operator: In, values: [/usr/bin/bash] }]
+    - matchParentBinaries: [{ operator: In, values: [/usr/bin/bash], followChildren: true }]
       matchActions: [{ action: Sigkill }]`);
     const c = compilePolicy(p, FULL, { firstHookId: 1 });
     expect(c.hooks).toEqual([]);
     expect(c.unsupported[0]!.reason).toBe(
-      'spec.kprobes[0].selectors[0].matchParentBinaries is not enforced in the kernel yet',
+      'spec.kprobes[0].selectors[0]: followChildren is not enforced in the kernel yet',
     );
   });
 

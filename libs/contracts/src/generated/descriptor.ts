@@ -109,6 +109,7 @@ export const descriptor = {
                 counters: { keyType: 'string', type: 'uint64', id: 8 },
                 warnings: { rule: 'repeated', type: 'string', id: 9 },
                 time: { type: 'string', id: 10 },
+                kernel_memory_bytes: { type: 'uint64', id: 11 },
               },
             },
             WorkloadMap: {

@@ -177,6 +177,8 @@ export interface PolicyStatus {
   warnings: string[];
   /** RFC 3339 UTC, when the node applied the version (or failed to). */
   time: string;
+  /** Kernel memory of the policy's programs and maps on the node (bytes). */
+  kernel_memory_bytes: string;
 }
 export const PolicyStatusCodec: MessageCodec<PolicyStatus> = messageCodec<PolicyStatus>('vigil.v1.PolicyStatus');
 

@@ -33,6 +33,7 @@ export function loadedStatus(
     })),
     counters: Object.fromEntries(Object.entries(s.counters).map(([k, v]) => [k, String(v)])),
     warnings: [...s.warnings],
+    kernel_memory_bytes: String(s.kernelMemory),
   };
 }
 
@@ -57,5 +58,6 @@ export function failedStatus(
     })),
     counters: {},
     warnings: [],
+    kernel_memory_bytes: '0',
   };
 }

@@ -24,6 +24,8 @@ const fileA = path.join(dir, 'alpha.txt');
 const fileB = path.join(dir, 'beta.log');
 const catA = path.join(dir, 'cat-a');
 const catB = path.join(dir, 'other-b');
+/** A copy of the shell, as the parent binary matchParentBinaries names. */
+const parentSh = path.join(dir, 'parent-sh');
 
 type Run = () => SpawnSyncReturns<string>;
 const cat =
@@ -35,6 +37,11 @@ const write =
   (file: string): Run =>
   () =>
     spawnSync('/bin/sh', ['-c', `: > ${file}`], { encoding: 'utf8' });
+/** cat as a child of the copied shell (`; true`: the shell forks instead of exec'ing cat). */
+const catUnderShell =
+  (file: string): Run =>
+  () =>
+    spawnSync(parentSh, ['-c', `${catA} ${file}; true`], { encoding: 'utf8' });
 /** The same cat as an unprivileged user: no capabilities. */
 const catAsNobody =
   (file: string): Run =>
@@ -224,6 +231,26 @@ const CASES: Case[] = [
     negative: cat(catB, fileA),
     positive: cat(catA, fileA),
   },
+  // matchParentBinaries: the binary of the process's parent
+  {
+    name: 'parent-bin-in',
+    yaml: openatPolicy(
+      'parent-bin-in',
+      `matchArgs: [${files}]\nmatchParentBinaries: [{ operator: In, values: ["${parentSh}"] }]`,
+    ),
+    negative: cat(catA, fileA),
+    positive: catUnderShell(fileA),
+    positiveIsChild: true,
+  },
+  {
+    name: 'parent-bin-not-prefix',
+    yaml: openatPolicy(
+      'parent-bin-not-prefix',
+      `matchArgs: [${files}]\nmatchParentBinaries: [{ operator: NotPrefix, values: ["${dir}/"] }]`,
+    ),
+    negative: catUnderShell(fileA),
+    positive: cat(catA, fileA),
+  },
   // matchPIDs: In / NotIn, by the pid in the process's own namespace
   {
     name: 'pid-in',
@@ -334,6 +361,8 @@ describe.skipIf(skip !== undefined)('in-kernel selectors and actions on real sys
       fs.copyFileSync('/usr/bin/cat', bin);
       fs.chmodSync(bin, 0o755);
     }
+    fs.copyFileSync(fs.realpathSync('/bin/sh'), parentSh);
+    fs.chmodSync(parentSh, 0o755);
     source = ProcessEventSource.open({
       pollIntervalMs: 5,
       onEvents: (batch) => {

@@ -88,6 +88,7 @@ describe('PolicySync', () => {
       counters: { calls: '12', matched: '3' },
       warnings: [],
       time: '1970-01-01T00:00:00.000Z',
+      kernel_memory_bytes: '4096',
     });
   });
 

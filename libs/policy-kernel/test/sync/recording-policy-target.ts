@@ -67,10 +67,12 @@ export class RecordingPolicyTarget implements PolicyTarget {
           mechanism: 'syscalls',
           how: 'syscall tracepoint (recorded stand-in)',
           attachments: l.enabled ? ['vigil_sys_enter → syscalls/sys_enter_connect'] : [],
+          kernelMemory: l.enabled ? 4096 : 0,
         },
       ],
       warnings: [],
       counters: { calls: 12n, matched: 3n } as PolicyStatus['counters'],
+      kernelMemory: l.enabled ? 4096 : 0,
     };
   }
 
