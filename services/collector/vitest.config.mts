@@ -1,11 +1,12 @@
 import { vigilVitestConfig } from '../../vitest.shared.mjs';
 
-// Lanes: unit (test/*.test.ts), kernel (test/kernel/, root), integration (test/integration/: the
-// collector module on the real kernel, as root, and the real Kafka broker).
-const integration = process.env['VIGIL_TEST_LANE'] === 'integration';
+// Lanes: unit (test/*.test.ts), kernel (test/kernel/, root: the shared config selects it), and
+// integration (test/integration/: the collector module on the real kernel, as root, and the
+// real Kafka broker).
+const lane = process.env['VIGIL_TEST_LANE'] ?? 'unit';
 
 export default vigilVitestConfig(
-  integration
+  lane === 'integration'
     ? {
         include: ['test/integration/**/*.test.ts'],
         globalSetup: ['test/integration/global-setup.ts'],
@@ -13,5 +14,7 @@ export default vigilVitestConfig(
         fileParallelism: false,
         testTimeout: 120_000,
       }
-    : { exclude: ['test/integration/**', 'test/kernel/**', '**/node_modules/**'] },
+    : lane === 'unit'
+      ? { exclude: ['test/integration/**', 'test/kernel/**', '**/node_modules/**'] }
+      : {},
 );
