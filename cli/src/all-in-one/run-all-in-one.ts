@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import path from 'node:path';
+import type { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { InProcessBus } from '@vigil/bus';
 import { collectorSchema, ProcessPipelineProvider } from '@vigil/collector';
@@ -51,8 +52,9 @@ export async function runAllInOne(opts: AllInOneRunOptions): Promise<void> {
     duckdbPath,
     policyEngineEnv: admin ? { ...process.env, VIGIL_POLICY_ENGINE_TOKENS: admin.tokensJson } : process.env,
   });
-  const app = await NestFactory.create(AllInOneModule.register({ bus, services }), {
-    logger: ['error', 'warn'],
+  const logLevels: LogLevel[] = ['error', 'warn'];
+  const app = await NestFactory.create(AllInOneModule.register({ bus, services, logLevels }), {
+    logger: logLevels,
     abortOnError: false,
   });
   await app.listen(config.http.port, config.http.host);
