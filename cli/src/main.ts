@@ -45,6 +45,11 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
+  // `vigil query … | head`: a reader that stopped reading is not an error of ours.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(EXIT.ok);
+  });
   void main(process.argv).then((code) => {
     process.exitCode = code;
   });

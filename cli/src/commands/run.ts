@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { runAllInOne } from '../all-in-one/run-all-in-one';
 import type { TerminalOutput } from '../all-in-one/terminal';
 
 interface RunOptions {
@@ -54,6 +53,9 @@ Examples:
     .action(async (opts: RunOptions) => {
       if (opts.config) process.env['VIGIL_CONFIG'] = opts.config;
       if (opts.tracingPolicyDir) process.env['VIGIL_POLICY_DIR'] = opts.tracingPolicyDir;
+      // Loaded here, not at the top: the four services (Nest, DuckDB, the BPF addon) take seconds
+      // to load, which every other command — `vigil query` in a script's loop — would pay.
+      const { runAllInOne } = await import('../all-in-one/run-all-in-one.js');
       await runAllInOne({ dataDir: opts.dataDir, output: opts.output, color: opts.color });
     });
 }
