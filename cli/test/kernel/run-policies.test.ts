@@ -53,7 +53,7 @@ spec:
       'apiVersion: cilium.io/v1alpha1\nkind: TracingPolicy\nmetadata: { name: broken }\nspec:\n  kprobes:\n  - call: x\n    args: [{ index: 0, type: inte }]\n',
     );
     child = spawn(process.execPath, [CLI, 'run', '--no-color', '--tracing-policy-dir', policies], {
-      env: { ...process.env, VIGIL_EXPORT_FILE: '', VIGIL_HTTP_PORT: '0' },
+      env: { ...process.env, VIGIL_EXPORT_FILE: '', VIGIL_HTTP_PORT: '0', VIGIL_DATA_DIR: path.join(dir, 'data') },
     });
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
