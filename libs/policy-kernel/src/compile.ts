@@ -165,11 +165,11 @@ function syscallTracepoint(name: string, k: CompileKernel): Plan {
   };
 }
 
-function equivalentPlan(func: string, k: CompileKernel, lsm: boolean): Plan {
+function equivalentPlan(func: string, k: CompileKernel, lsm: boolean, why = k.whyNoFunctionHook): Plan {
   const eq = equivalentFor(func, lsm);
   if (!eq || !k.tracepoints)
     throw new Unsupported(
-      `${lsm ? `LSM hook ${func}` : func} cannot be hooked here (${lsm ? 'BPF LSM unavailable' : k.whyNoFunctionHook}) and has no syscall equivalent`,
+      `${lsm ? `LSM hook ${func}` : func} cannot be hooked here (${lsm ? 'BPF LSM unavailable' : why}) and has no syscall equivalent`,
     );
   return {
     mechanism: 'syscalls',
@@ -293,8 +293,10 @@ function functionPlan(h: FunctionHook, k: CompileKernel): Plan {
     throw new Unsupported(`Override on ${h.call} needs fmod_ret or bpf_override_return: ${k.whyNoOverride}`);
   }
   const ability: ActionAbility = { override: false, whyNoOverride: 'no Override in this hook', ...sendSignal(k) };
-  const kprobe = k.kprobe && (!ret || k.kretprobe);
-  const fentry = k.fentry && (!ret || k.fexit);
+  // A function the kernel does not have (inlined, renamed) cannot be probed: its equivalents may still stand in.
+  const exists = k.functions?.has(h.call) !== false;
+  const kprobe = exists && k.kprobe && (!ret || k.kretprobe);
+  const fentry = exists && k.fentry && (!ret || k.fexit);
   const order: Array<'kprobe' | 'fentry'> = h.kind === 'fentry' ? ['fentry', 'kprobe'] : ['kprobe', 'fentry'];
   for (const m of order)
     if (m === 'kprobe' ? kprobe : fentry)
@@ -306,7 +308,9 @@ function functionPlan(h: FunctionHook, k: CompileKernel): Plan {
         syscallRegs: false,
         ability,
       };
-  const plan = tracepointPlan(h.call, k, ret) ?? equivalentPlan(h.call, k, false);
+  const plan =
+    tracepointPlan(h.call, k, ret) ??
+    equivalentPlan(h.call, k, false, exists ? undefined : 'not a function of this kernel: inlined, renamed or absent');
   if (ret && plan.atExit)
     throw new Unsupported(
       `return: the equivalent of ${h.call} is read at the syscall's return and has no result of its own`,

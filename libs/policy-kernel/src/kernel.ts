@@ -101,18 +101,11 @@ export function tracedSyscalls(
 }
 
 /**
- * The kernel's functions a hook can name: ftrace's available_filter_functions where the function
- * tracer is built in (what Tetragon's generated_ftrace lists read), else the text symbols of
- * /proc/kallsyms outside init text (freed after boot) and without the __pfx_ padding symbols.
+ * The kernel's functions: the text symbols of /proc/kallsyms outside init text (freed after
+ * boot), without the __pfx_ padding symbols. What `ignore.callNotFound`, the choice of a probe
+ * over an equivalent, and generated_ftrace lists go by.
  */
-export function kernelFunctions(tracefs = ensureTracefs(), kallsyms = '/proc/kallsyms'): Set<string> {
-  let ftrace = '';
-  try {
-    ftrace = fs.readFileSync(`${tracefs}/available_filter_functions`, 'utf8').trim();
-  } catch {
-    // no function tracer (EPERM/ENOENT): kallsyms below
-  }
-  if (ftrace) return new Set(ftrace.split('\n').map((l) => l.split(/\s+/)[0]!));
+export function kernelFunctions(kallsyms = '/proc/kallsyms'): Set<string> {
   const syms = fs
     .readFileSync(kallsyms, 'utf8')
     .split('\n')
