@@ -198,6 +198,7 @@ describe('policy API: changes, versions, audit, status', () => {
         error,
         mode: 'POLICY_MODE_ENFORCE',
         hooks: [],
+        kernel_memory_bytes: '0',
         counters: {},
         warnings: [],
         time: new Date().toISOString(),

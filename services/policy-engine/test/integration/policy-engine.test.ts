@@ -148,6 +148,7 @@ describe('policy engine on the real Kafka broker', () => {
         error,
         mode: 'POLICY_MODE_ENFORCE',
         hooks: [],
+        kernel_memory_bytes: '0',
         counters: {},
         warnings: [],
         time: new Date().toISOString(),
