@@ -30,7 +30,8 @@ function table(r: BenchResult): string {
   return [line(cells[0]!), rule, ...cells.slice(1).map(line)].join('\n');
 }
 
-const section = (r: BenchResult) => [`## ${r.title}`, '', r.method, '', table(r), '', `**${r.summary}**`, ''];
+/** One result as its BENCHMARKS.md section (heading, method, table, summary line). */
+export const section = (r: BenchResult) => [`## ${r.title}`, '', r.method, '', table(r), '', `**${r.summary}**`, ''];
 
 /** Writes BENCHMARKS.md at the repository root: machine, command, and every result. */
 export function writeReport(
