@@ -57,13 +57,13 @@ export const collectorSchema = {
     workloadsFile: field.string({
       env: 'VIGIL_WORKLOADS_FILE',
       default: '',
-      doc: 'Static pod map for namespaced policies until the enricher publishes one: {"pods":[{uid,namespace,name,labels,containers}]}',
+      doc: 'Static pod map for namespaced policies, merged with the workload map of vigil.workloads (the map wins on a pod uid both name): {"pods":[{uid,namespace,name,labels,containers}]}',
     }),
     workloadsRefresh: field.int({
       env: 'VIGIL_WORKLOADS_REFRESH_MS',
       default: 2000,
       min: 100,
-      doc: 'How often namespaced policies re-read the workloads (pod cgroups and the pod map), in ms',
+      doc: 'How often namespaced policies re-read the workloads (pod cgroups and the workloads file), in ms; a new map on vigil.workloads applies at once',
     }),
     exposeStackAddresses: field.bool({
       env: 'VIGIL_EXPOSE_STACK_ADDRESSES',

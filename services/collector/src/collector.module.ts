@@ -4,13 +4,15 @@ import { CollectorBus } from './collector-bus';
 import { collectorSchema } from './collector.config';
 import { COLLECTOR_OPTIONS, type CollectorModuleOptions } from './collector.options';
 import { NodePolicySync } from './node-policy-sync';
+import { NodeWorkloads } from './node-workloads';
 import { ProcessPipelineProvider } from './process-pipeline.provider';
 import { StatusController } from './status.controller';
 
 /**
  * The collector service: the per-node agent. Owns the eBPF probes (through libs/bpf-native),
  * the process cache, and publishes Tetragon-shaped events to vigil.events.raw and the JSON export;
- * applies the policies of vigil.policies (PolicySync) and reports their status. The bus is the
+ * applies the policies of vigil.policies (PolicySync) and reports their status, scoping
+ * namespaced ones with the workload map of vigil.workloads (NodeWorkloads). The bus is the
  * composition root's (`vigil run`) or, when none is given, a KafkaBus from configuration.
  */
 @Module({})
@@ -31,6 +33,7 @@ export class CollectorModule {
         { provide: COLLECTOR_OPTIONS, useValue: options },
         CollectorBus,
         NodePolicySync,
+        NodeWorkloads,
         ProcessPipelineProvider,
       ],
       exports: [ProcessPipelineProvider],

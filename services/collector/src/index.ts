@@ -3,6 +3,8 @@ export { type CollectorModuleOptions } from './collector.options';
 export { CollectorBus, type CollectorBusStatus } from './collector-bus';
 export { ContainerTagger, type ContainerTaggerStats } from './container-tagger';
 export { NodePolicySync, type NodePolicySyncStatus } from './node-policy-sync';
+export { NodeWorkloads, type NodeWorkloadsStatus, type WorkloadMapDeadLetter } from './node-workloads';
+export { mergePods, parseWorkloadMap, WorkloadMapError, type NodeWorkloadMap } from './workload-map';
 export { nodeLabelsField, parseNodeLabels } from './node-labels';
 export { collectorSchema } from './collector.config';
 export { ProcessPipelineProvider } from './process-pipeline.provider';

@@ -24,7 +24,9 @@ import type { collectorSchema } from './collector.config';
 import { CollectorBus } from './collector-bus';
 import { ContainerTagger } from './container-tagger';
 import { NodePolicySync } from './node-policy-sync';
+import { NodeWorkloads } from './node-workloads';
 import { ProcessPipeline } from './process-pipeline';
+import { mergePods } from './workload-map';
 
 type CollectorConfig = ConfigOf<typeof collectorSchema>;
 
@@ -43,11 +45,14 @@ export class ProcessPipelineProvider implements OnApplicationBootstrap, OnApplic
   private readonly cgroupRoot: string | undefined;
   private readonly workloadsRefreshMs: number;
   private workloadTimer?: NodeJS.Timeout;
+  /** Workload refreshes that failed (a bad workloads file, a cgroup scan error): each retried at the next. */
+  workloadRefreshFailures = 0;
 
   constructor(
     @Inject(VIGIL_CONFIG) config: CollectorConfig,
     private readonly transport: CollectorBus,
     private readonly sync: NodePolicySync,
+    private readonly workloadMap: NodeWorkloads,
     readiness: Readiness,
   ) {
     const c = config.collector;
@@ -56,10 +61,14 @@ export class ProcessPipelineProvider implements OnApplicationBootstrap, OnApplic
     this.workloadsRefreshMs = c.workloadsRefresh;
     // The cgroup2 mount does not move while the collector runs: found once, scanned every refresh.
     this.cgroupRoot = findCgroup2Mount();
+    // Pods from the file and the enricher's map (the map wins on a uid both name: it is newer);
+    // cgroups from this node's own tree, since cgroup ids are inode numbers only the node can read.
     this.workloads = {
-      pods: () => (c.workloadsFile ? readWorkloadFile(c.workloadsFile) : []),
+      pods: () => mergePods(c.workloadsFile ? readWorkloadFile(c.workloadsFile) : [], workloadMap.pods()),
       cgroups: () => (this.cgroupRoot ? scanPodCgroups(this.cgroupRoot) : []),
     };
+    // A new map applies at once; the timer still catches pods' cgroups coming and going.
+    workloadMap.onChange(() => this.refreshWorkloads());
     const cache = new ProcessCache({
       nodeName: config.node.name,
       clock: BootClock.calibrate(),
@@ -98,6 +107,8 @@ export class ProcessPipelineProvider implements OnApplicationBootstrap, OnApplic
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    // Before the probe: a map that arrives meanwhile is there when the first policies load.
+    this.workloadMap.start();
     // One probe (as `vigil probe`): the process hooks' flavour and the policies' strategies.
     let report: KernelProbeReport | undefined;
     try {
@@ -125,18 +136,23 @@ export class ProcessPipelineProvider implements OnApplicationBootstrap, OnApplic
       // Central policies join the directory's in the same runtime (one name space: metadata.name).
       this.sync.start(policies);
       // Namespaced policies follow pods as they come and go.
-      this.workloadTimer = setInterval(() => {
-        try {
-          policies.refreshWorkloads();
-        } catch (err) {
-          this.logger.warn(`workloads: ${err instanceof Error ? err.message : String(err)}`);
-        }
-      }, this.workloadsRefreshMs);
+      this.workloadTimer = setInterval(() => this.refreshWorkloads(), this.workloadsRefreshMs);
       this.workloadTimer.unref();
     } else {
       this.logger.warn('TracingPolicies unavailable: the kernel probe gave no hook strategy');
     }
     this.started = true;
+  }
+
+  /** Scoped policies' hooks get the cgroups now in scope; nothing to do before the runtime exists. */
+  private refreshWorkloads(): void {
+    if (!this.policies) return;
+    try {
+      this.policies.refreshWorkloads();
+    } catch (err) {
+      this.workloadRefreshFailures++;
+      this.logger.warn(`workloads: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 
   /** Every *.yaml / *.yml of the policy directory; a bad file is reported and skipped. */
@@ -175,6 +191,7 @@ export class ProcessPipelineProvider implements OnApplicationBootstrap, OnApplic
    */
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.workloadTimer);
+    this.workloadMap.stop();
     this.sync.stop();
     this.policies?.close();
     await this.pipeline.close();

@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { CollectorBus } from './collector-bus';
 import { NodePolicySync } from './node-policy-sync';
+import { NodeWorkloads } from './node-workloads';
 import { ProcessPipelineProvider } from './process-pipeline.provider';
 
 /** Counters of every stage, drops included: nothing is lost without showing up here. */
@@ -10,6 +11,7 @@ export class StatusController {
     private readonly provider: ProcessPipelineProvider,
     private readonly transport: CollectorBus,
     private readonly sync: NodePolicySync,
+    private readonly workloads: NodeWorkloads,
   ) {}
 
   @Get('status')
@@ -24,6 +26,7 @@ export class StatusController {
       bus: this.transport.status(),
       policies,
       policySync: this.sync.status(),
+      workloads: { ...this.workloads.status(), refreshFailures: this.provider.workloadRefreshFailures },
     };
   }
 }
