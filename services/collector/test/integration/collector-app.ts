@@ -104,6 +104,8 @@ export class CollectorFleetEnv {
         consumerErrors: o.consumerErrors,
       },
       policySync: s.policySync.stats,
+      workloads: s.workloads,
+      policies: s.policies?.map((p: { name: string; scope?: unknown }) => ({ name: p.name, scope: p.scope })),
       log: this.log.slice(-15),
     });
   }
