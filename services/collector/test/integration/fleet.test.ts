@@ -46,6 +46,17 @@ function policyRecord(yaml: string): PolicyRecord {
 
 const execOf = (e: GetEventsResponse) => e.process_exec?.process;
 
+/**
+ * How long the broker is unreachable (the proxy stopped) while processes keep starting. The
+ * default stays short for the lane; the issue's acceptance is 30 s:
+ * `VIGIL_IT_OUTAGE_MS=30000 npm run test-integration`. Measured (2 shared cores, local broker):
+ * 31.1 s without the broker, 77 processes started in the pod meanwhile, 364 events spooled (the
+ * node's other processes too) and all 364 replayed, nothing dropped, no failed batch; all 154
+ * exec/exit of the pod's processes on vigil.events.raw 7.1 s after the broker came back (kafkajs's
+ * reconnect backoff had reached 10 s), each exec before its exit under its exec_id.
+ */
+const OUTAGE_MS = Number(process.env['VIGIL_IT_OUTAGE_MS'] ?? 4_000);
+
 describe.skipIf(kernelSkipReason !== undefined)('collector on Kafka (real kernel, real broker)', () => {
   const env = new CollectorFleetEnv();
   const kube = new FakeKubeNode();
@@ -137,56 +148,65 @@ describe.skipIf(kernelSkipReason !== undefined)('collector on Kafka (real kernel
     expect(status.policies.map((p: { name: string }) => p.name)).toEqual(['file-monitoring-filtered']);
   });
 
-  it('broker unreachable while processes run: spooled, then every exec and exit delivered in order per exec_id', async () => {
-    await env.proxy.stop();
-    const pids: number[] = [];
-    const outageStart = Date.now();
-    // Processes keep starting for the whole outage (~4 s).
-    while (Date.now() - outageStart < 4_000) {
-      const r = inPod(['/bin/true']);
-      expect(r.status).toBe(0);
-      pids.push(r.pid!);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    await until('events in the spool', async () => (await env.status()).bus.spool.records > 0);
-    const during = await env.status();
-    expect(during.bus.broker.connected).toBe(false);
-    await env.proxy.start();
+  it(
+    `broker unreachable for ${OUTAGE_MS} ms while processes run: spooled, then every exec and exit delivered in order per exec_id`,
+    async () => {
+      await env.proxy.stop();
+      const pids: number[] = [];
+      const outageStart = Date.now();
+      // Processes keep starting for the whole outage.
+      while (Date.now() - outageStart < OUTAGE_MS) {
+        const r = inPod(['/bin/true']);
+        expect(r.status).toBe(0);
+        pids.push(r.pid!);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await until('events in the spool', async () => (await env.status()).bus.spool.records > 0);
+      const during = await env.status();
+      expect(during.bus.broker.connected).toBe(false);
+      await env.proxy.start();
+      const brokerBack = Date.now();
 
-    const ours = (m: { value: GetEventsResponse }) => {
-      const p = m.value.process_exec?.process ?? m.value.process_exit?.process;
-      return p && pids.includes(p.pid!) && p.binary === '/usr/bin/true' ? p : undefined;
-    };
-    await until(
-      `the exec and exit of ${pids.length} processes`,
-      () =>
-        new Set(env.raw.filter((m) => ours(m)).map((m) => `${ours(m)!.pid}/${m.value.process_exit ? 'exit' : 'exec'}`))
-          .size ===
-        2 * pids.length,
-      40_000,
-      () => env.detail(),
-    );
-    // Per exec_id: the exec appears before the exit (at-least-once may repeat, never reorder first appearances).
-    const firsts = new Map<string, string[]>();
-    for (const m of env.raw.filter((m) => ours(m))) {
-      const kinds = firsts.get(m.key) ?? [];
-      const kind = m.value.process_exit ? 'exit' : 'exec';
-      if (!kinds.includes(kind)) kinds.push(kind);
-      firsts.set(m.key, kinds);
-      expect(m.key).toBe(ours(m)!.exec_id);
-    }
-    expect(firsts.size).toBe(pids.length);
-    expect([...firsts.values()].every((k) => k.join() === 'exec,exit')).toBe(true);
+      const ours = (m: { value: GetEventsResponse }) => {
+        const p = m.value.process_exec?.process ?? m.value.process_exit?.process;
+        return p && pids.includes(p.pid!) && p.binary === '/usr/bin/true' ? p : undefined;
+      };
+      await until(
+        `the exec and exit of ${pids.length} processes`,
+        () =>
+          new Set(
+            env.raw.filter((m) => ours(m)).map((m) => `${ours(m)!.pid}/${m.value.process_exit ? 'exit' : 'exec'}`),
+          ).size ===
+          2 * pids.length,
+        40_000 + OUTAGE_MS,
+        () => env.detail(),
+      );
+      const deliveredAfterMs = Date.now() - brokerBack;
+      // Per exec_id: the exec appears before the exit (at-least-once may repeat, never reorder first appearances).
+      const firsts = new Map<string, string[]>();
+      for (const m of env.raw.filter((m) => ours(m))) {
+        const kinds = firsts.get(m.key) ?? [];
+        const kind = m.value.process_exit ? 'exit' : 'exec';
+        if (!kinds.includes(kind)) kinds.push(kind);
+        firsts.set(m.key, kinds);
+        expect(m.key).toBe(ours(m)!.exec_id);
+      }
+      expect(firsts.size).toBe(pids.length);
+      expect([...firsts.values()].every((k) => k.join() === 'exec,exit')).toBe(true);
 
-    await until('the spool drained', async () => (await env.status()).bus.spool.records === 0);
-    const after = await env.status();
-    expect(after.bus.dropped).toEqual({});
-    expect(after.bus.spooled['vigil.events.raw']).toBeGreaterThan(0);
-    expect(after.bus.replayed['vigil.events.raw']).toBe(after.bus.spooled['vigil.events.raw']);
-    expect(after.bus.broker.connected).toBe(true);
-    expect(after.failedEvents).toBe(0);
-    console.log(
-      `outage: ${pids.length} processes, ${after.bus.spooled['vigil.events.raw']} events spooled and replayed, nothing dropped`,
-    );
-  });
+      await until('the spool drained', async () => (await env.status()).bus.spool.records === 0);
+      const after = await env.status();
+      expect(after.bus.dropped).toEqual({});
+      expect(after.bus.spooled['vigil.events.raw']).toBeGreaterThan(0);
+      expect(after.bus.replayed['vigil.events.raw']).toBe(after.bus.spooled['vigil.events.raw']);
+      expect(after.bus.broker.connected).toBe(true);
+      expect(after.failedEvents).toBe(0);
+      console.log(
+        `outage of ${brokerBack - outageStart} ms: ${pids.length} processes, ` +
+          `${after.bus.spooled['vigil.events.raw']} events spooled and replayed, nothing dropped, ` +
+          `all ${2 * pids.length} exec/exit delivered in order ${deliveredAfterMs} ms after the broker returned`,
+      );
+    },
+    120_000 + OUTAGE_MS,
+  );
 });
