@@ -102,7 +102,7 @@ export function tracedSyscalls(
 
 /**
  * The kernel's functions: the text symbols of /proc/kallsyms outside init text (freed after
- * boot), without the __pfx_ padding symbols. What `ignore.callNotFound`, the choice of a probe
+ * boot), without the __pfx_ padding symbols and without names that several symbols share. What `ignore.callNotFound`, the choice of a probe
  * over an equivalent, and generated_ftrace lists go by.
  */
 export function kernelFunctions(kallsyms = '/proc/kallsyms'): Set<string> {
@@ -115,8 +115,14 @@ export function kernelFunctions(kallsyms = '/proc/kallsyms'): Set<string> {
   const at = (name: string) => syms.find((x) => x.name === name)?.addr;
   const [initStart, initEnd] = [at('_sinittext') ?? 0n, at('_einittext') ?? 0n];
   const out = new Set<string>();
+  const twice = new Set<string>();
   for (const { addr, type, name } of syms)
-    if ((type === 't' || type === 'T') && !name.startsWith('__pfx_') && !(addr >= initStart && addr < initEnd))
+    if ((type === 't' || type === 'T') && !name.startsWith('__pfx_') && !(addr >= initStart && addr < initEnd)) {
+      if (out.has(name)) twice.add(name);
       out.add(name);
+    }
+  // A name several local copies share (an inline function's out-of-line copies) cannot be
+  // probed by name (the kernel refuses an ambiguous symbol): it is not a function to probe.
+  for (const name of twice) out.delete(name);
   return out;
 }
