@@ -6,6 +6,8 @@
  * hook and exit events are queryable in ClickHouse within seconds with the pod's name, namespace
  * and labels — from the enricher's Kubernetes source, here the FAKE API server of
  * services/enricher/test (no cluster runs here) — and the policy's status shows LOADED for the node.
+ * The collector has no workloads file: the namespaced policy finds the pod through the workload
+ * map the enricher publishes on vigil.workloads from the same API server.
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
@@ -56,7 +58,6 @@ describe.skipIf(kernelSkipReason !== undefined)(
     const kube = new FakeKubeNode();
     const { pod, cgroup } = kube.addPod('default', 'reader-6f7d9', { app: 'reader', team: 'e2e' });
     const containerId = pod.containers[0]!.id;
-    const workloads = kube.writeWorkloadFile();
     const api = new FakeKubeApiServer();
     const apps: INestApplication[] = [];
     const buses: KafkaBus[] = [];
@@ -64,6 +65,7 @@ describe.skipIf(kernelSkipReason !== undefined)(
     const secret = path.join(dir, 'secret.txt');
     const myCat = path.join(dir, 'cat');
     let engineUrl = '';
+    let collectorUrl = '';
 
     const bus = (name: string, codec: Codec): KafkaBus => {
       const b = new KafkaBus({
@@ -156,8 +158,9 @@ describe.skipIf(kernelSkipReason !== undefined)(
           },
         }),
       );
-      // The collector builds its own KafkaBus from configuration, as on a node.
-      await start(
+      // The collector builds its own KafkaBus from configuration, as on a node. No workloads file:
+      // the pod comes from the enricher's WorkloadMap on vigil.workloads.
+      const collector = await start(
         CollectorModule.register({
           load: {
             env: {
@@ -165,11 +168,11 @@ describe.skipIf(kernelSkipReason !== undefined)(
               VIGIL_NODE_LABELS: 'vigil.dev/pool=e2e',
               VIGIL_COLLECTOR_SPOOL_DIR: path.join(dir, 'collector-spool'),
               VIGIL_EXPORT_FILE: path.join(dir, 'events.log'),
-              VIGIL_WORKLOADS_FILE: workloads,
             },
           },
         }),
       );
+      collectorUrl = await collector.getUrl();
     }, 90_000);
 
     afterAll(async () => {
@@ -180,7 +183,6 @@ describe.skipIf(kernelSkipReason !== undefined)(
       await store.close();
       await api.stop();
       kube.remove();
-      fs.rmSync(workloads, { force: true });
       fs.rmSync(dir, { recursive: true, force: true });
     });
 
@@ -203,6 +205,15 @@ describe.skipIf(kernelSkipReason !== undefined)(
         return body.nodes.find((n) => n.node === node && n.state === 'POLICY_STATE_LOADED');
       });
       expect(loaded).toMatchObject({ version: 1 });
+      // The pod's cgroup and its container's, known from the enricher's map (API server → vigil.workloads).
+      await until('the policy scoped to the pod by the workload map', async () => {
+        const status = (await (await fetch(`${collectorUrl}/status`)).json()) as {
+          policies: Array<{ name: string; scope?: { cgroups: number } }>;
+          workloads: { map?: { pods: number } };
+        };
+        const scoped = status.policies.find((p) => p.name === 'file-monitoring-filtered')?.scope?.cgroups;
+        return scoped === 2 && status.workloads.map?.pods === 1 ? true : undefined;
+      });
 
       const started = Date.now();
       const killed = FakeKubeNode.runIn(cgroup, [myCat, secret]);
