@@ -21,6 +21,7 @@ import { parsePolicy } from '@vigil/policy';
 import {
   BuildIds,
   hookResponse,
+  PolicyLoadError,
   kernelFromProbe,
   tracedSyscalls,
   kernelFunctions,
@@ -636,36 +637,46 @@ ${extra}`;
       await new Promise((r) => probe.close(r));
     });
 
-    it('dev_queue_xmit: the packet with its ends, filtered on UDP and the destination port', async () => {
-      await withPolicy(
-        'eq-dev-queue',
-        `  kprobes:
-  - call: dev_queue_xmit
-    syscall: false
-    args: [{ index: 0, type: skb }]
-    selectors:
-    - matchArgs:
-      - { index: 0, operator: Protocol, values: [IPPROTO_UDP] }
-      - { index: 0, operator: DPort, values: ["${closedPort}"] }
-`,
-        async (status) => {
-          expectMechanism(status, 'tpBtf');
-          const other = await udpSend(myBash, greetB.port);
-          const mine = await udpSend(myBash, closedPort);
-          expect([other.status, mine.status]).toEqual([0, 0]);
-          const ev = tetragon(await waitFor('eq-dev-queue', (e) => e.pid === mine.pid));
-          expect(ev.process_kprobe?.function_name).toBe('dev_queue_xmit');
-          expect(arg(ev, 0)?.skb_arg).toMatchObject({
-            family: 'AF_INET',
-            protocol: 'IPPROTO_UDP',
-            proto: 17,
-            daddr: '127.0.0.1',
-            dport: closedPort,
-          });
-          expect(arg(ev, 0)?.skb_arg?.len).toBeGreaterThan('datagram\n'.length);
-          expect(eventsOf('eq-dev-queue', other.pid)).toEqual([]);
-        },
-      );
+    it('dev_queue_xmit: the packet with its ends, filtered on UDP and the destination port', async (ctx) => {
+      // Debian 6.1 has a dev_queue_xmit symbol its kprobes refuse (EINVAL): the policy does not
+      // load there (docs/policy-support.md says so); the test is about the packet, not that kernel.
+      const refused = (err: unknown) =>
+        err instanceof PolicyLoadError && /kprobe\(dev_queue_xmit\).*EINVAL/.test(err.message);
+      try {
+        await withPolicy(
+          'eq-dev-queue',
+          `  kprobes:
+    - call: dev_queue_xmit
+      syscall: false
+      args: [{ index: 0, type: skb }]
+      selectors:
+      - matchArgs:
+        - { index: 0, operator: Protocol, values: [IPPROTO_UDP] }
+        - { index: 0, operator: DPort, values: ["${closedPort}"] }
+  `,
+          async (status) => {
+            expectMechanism(status, 'tpBtf');
+            const other = await udpSend(myBash, greetB.port);
+            const mine = await udpSend(myBash, closedPort);
+            expect([other.status, mine.status]).toEqual([0, 0]);
+            const ev = tetragon(await waitFor('eq-dev-queue', (e) => e.pid === mine.pid));
+            expect(ev.process_kprobe?.function_name).toBe('dev_queue_xmit');
+            expect(arg(ev, 0)?.skb_arg).toMatchObject({
+              family: 'AF_INET',
+              protocol: 'IPPROTO_UDP',
+              proto: 17,
+              daddr: '127.0.0.1',
+              dport: closedPort,
+            });
+            expect(arg(ev, 0)?.skb_arg?.len).toBeGreaterThan('datagram\n'.length);
+            expect(eventsOf('eq-dev-queue', other.pid)).toEqual([]);
+          },
+        );
+      } catch (err) {
+        if (!refused(err)) throw err;
+        console.warn(`SKIPPED dev_queue_xmit: ${(err as Error).message}`);
+        ctx.skip();
+      }
     });
 
     it('dev_hard_start_xmit: the packet and its device, filtered on the device name', async () => {
