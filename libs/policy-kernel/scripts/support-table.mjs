@@ -193,8 +193,9 @@ attached, in monitor mode (selectors run, nothing is enforced), and then removed
 one hook that cannot run there does not load at all: Vigil never loads part of a policy.
 
 - **✓** and how its hooks attached: \`kprobe\`, \`fentry\`, \`fmod_ret\` (Override), \`lsm\` (BPF LSM),
-  \`uprobe\`, \`syscalls\` (syscall tracepoints: a syscall hook, or the syscall equivalents of a kernel
-  function when neither kprobe nor fentry can attach).
+  \`uprobe\`, \`tpBtf\` (a kernel tracepoint: a raw tracepoint, or the tracepoint equivalent of a kernel
+  function when neither kprobe nor fentry can attach), \`syscalls\` (syscall tracepoints: a syscall hook,
+  or the syscall equivalents of a kernel function).
 - **✗** and the first reason it was refused (shortened; "+N more" counts the policy's other refused
   hooks). The full reasons are in \`reports/policy-support/<kernel>.json\`.
 
