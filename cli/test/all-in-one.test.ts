@@ -67,7 +67,7 @@ describe('the all-in-one application (without the collector)', () => {
       policyEngineEnv: { VIGIL_POLICY_ENGINE_TOKENS: admin.tokensJson, VIGIL_POLICY_ENGINE_REPLAY_QUIET_MS: '0' },
       collector: false,
     });
-    app = await NestFactory.create(AllInOneModule.register({ bus, services, logLevels: false }), {
+    app = await NestFactory.create(AllInOneModule.register({ bus, services }), {
       logger: false,
       abortOnError: false,
     });

@@ -2,7 +2,6 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { RouterModule } from '@nestjs/core';
 import { ALL_IN_ONE, type AllInOneOptions } from './all-in-one.options';
 import { CombinedController } from './combined.controller';
-import { LoggerRestore } from './logger-restore';
 import { PipelineDrainModule } from './pipeline-drain';
 
 /**
@@ -37,7 +36,7 @@ export class AllInOneModule {
       module: AllInOneModule,
       imports: [RouterModule.register(prefixed.map((s) => ({ path: s.prefix, module: s.module.module }))), ...modules],
       controllers: [CombinedController],
-      providers: [{ provide: ALL_IN_ONE, useValue: options }, LoggerRestore],
+      providers: [{ provide: ALL_IN_ONE, useValue: options }],
     };
   }
 }

@@ -1,4 +1,4 @@
-import type { DynamicModule, LogLevel } from '@nestjs/common';
+import type { DynamicModule } from '@nestjs/common';
 import type { InProcessBus } from '@vigil/bus';
 
 /** One service module of the all-in-one application and where its own routes are mounted. */
@@ -14,8 +14,6 @@ export interface AllInOneOptions {
   /** The one transport every service shares. */
   bus: InProcessBus;
   services: MountedService[];
-  /** The application's log levels (as given to NestFactory.create); false: none. */
-  logLevels: LogLevel[] | false;
 }
 
 /** Injection token of the AllInOneOptions. */

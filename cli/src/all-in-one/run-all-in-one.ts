@@ -53,7 +53,7 @@ export async function runAllInOne(opts: AllInOneRunOptions): Promise<void> {
     policyEngineEnv: admin ? { ...process.env, VIGIL_POLICY_ENGINE_TOKENS: admin.tokensJson } : process.env,
   });
   const logLevels: LogLevel[] = ['error', 'warn'];
-  const app = await NestFactory.create(AllInOneModule.register({ bus, services, logLevels }), {
+  const app = await NestFactory.create(AllInOneModule.register({ bus, services }), {
     logger: logLevels,
     abortOnError: false,
   });

@@ -28,7 +28,8 @@ export function summary(
   stored: { inserted: number; deadLettered: number } | undefined,
 ): string {
   return (
-    `stopped: ${s.kernel.received} kernel events, ${s.published} published (${s.hookEvents} from policies), ${s.seeded} seeded from /proc; ` +
+    `stopped: ${s.kernel.received} kernel events, ${s.published} published (${s.hookEvents} from policies, ` +
+    `${s.hookEventsUnknown} of hooks no longer loaded), ${s.seeded} seeded from /proc; ` +
     `lost in kernel ${s.kernel.lostKernel}, dropped in user space ${s.kernel.droppedUserspace}, ` +
     `export dropped ${(s.export?.droppedOverflow ?? 0) + (s.export?.lostOnError ?? 0)}, failed ${s.failedEvents}` +
     (stored ? `; stored ${stored.inserted} events, ${stored.deadLettered} dead-lettered` : '')

@@ -159,7 +159,7 @@ spec:
     run.child.kill('SIGINT');
     expect(await run.exited()).toBe(0);
     expect(run.stderr()).toMatch(
-      /stopped: \d+ kernel events, \d+ published \([1-9]\d* from policies\).*; stored [1-9]\d* events, 0 dead-lettered/,
+      /stopped: \d+ kernel events, \d+ published \([1-9]\d* from policies, \d+ of hooks no longer loaded\).*; stored [1-9]\d* events, 0 dead-lettered/,
     );
     expect(bpfProgramsStillLoaded(held)).toEqual([]);
     expect(fs.existsSync(path.join(dataDir, 'run.json'))).toBe(false);

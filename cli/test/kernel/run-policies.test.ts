@@ -78,6 +78,6 @@ spec:
     expect(line).toMatch(/SIGKILL$/);
     child.kill('SIGINT');
     await waitFor(() => child.exitCode !== null, 'exit');
-    expect(stderr).toMatch(/published \([1-9]\d* from policies\)/);
+    expect(stderr).toMatch(/published \([1-9]\d* from policies, \d+ of hooks no longer loaded\)/);
   });
 });

@@ -89,7 +89,7 @@ describe.skipIf(!canRunBpf)('vigil run (real kernel)', () => {
     await waitFor(() => child.exitCode !== null, 'exit');
     expect(child.exitCode).toBe(0);
     expect(stderr).toMatch(
-      /stopped: \d+ kernel events, \d+ published \(0 from policies\), \d+ seeded from \/proc; lost in kernel 0, dropped in user space 0/,
+      /stopped: \d+ kernel events, \d+ published \(0 from policies, 0 of hooks no longer loaded\), \d+ seeded from \/proc; lost in kernel 0, dropped in user space 0/,
     );
     expect(bpfProgramsStillLoaded(held)).toEqual([]);
   });
