@@ -2,6 +2,7 @@
  * Function symbols of a 64-bit little-endian ELF file (.symtab, else .dynsym for stripped
  * libraries), looked up by file offset — what a user stack frame gives once its mapping is known.
  */
+import { floorEntry, sortByKey } from './symbols';
 
 export interface ElfSymbols {
   /** The function containing this file offset, if the file names one. */
@@ -38,16 +39,7 @@ export function elfSymbols(b: Buffer): ElfSymbols {
       const seg = loads.find((l) => fileOffset >= l.offset && fileOffset < l.offset + l.filesz);
       if (!seg) return undefined;
       const vaddr = fileOffset - seg.offset + seg.vaddr;
-      let lo = 0;
-      let hi = syms.length - 1;
-      let best: Sym | undefined;
-      while (lo <= hi) {
-        const mid = (lo + hi) >> 1;
-        if (syms[mid]!.value <= vaddr) {
-          best = syms[mid];
-          lo = mid + 1;
-        } else hi = mid - 1;
-      }
+      const best = floorEntry(syms, vaddr, (x) => x.value);
       return best && (best.size === 0n || vaddr < best.value + best.size) ? best.name : undefined;
     },
   };
@@ -111,5 +103,5 @@ function functionSymbols(b: Buffer): Sym[] {
     const end = b.indexOf(0, nameAt);
     out.push({ value, size: b.readBigUInt64LE(o + 16), name: b.toString('utf8', nameAt, end < 0 ? nameAt : end) });
   }
-  return out.sort((x, y) => (x.value < y.value ? -1 : x.value > y.value ? 1 : 0));
+  return sortByKey(out, (x) => x.value);
 }

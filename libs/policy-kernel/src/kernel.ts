@@ -7,6 +7,7 @@ import { ensureTracefs } from '@vigil/bpf-native';
 import type { NamespaceInums } from '@vigil/events';
 import type { KernelProbeReport } from '@vigil/kernel-probe';
 import { tracepointName } from './equivalents';
+import { readKallsyms } from './symbols';
 
 export interface CompileKernel {
   kprobe: boolean;
@@ -106,12 +107,7 @@ export function tracedSyscalls(
  * over an equivalent, and generated_ftrace lists go by.
  */
 export function kernelFunctions(kallsyms = '/proc/kallsyms'): Set<string> {
-  const syms = fs
-    .readFileSync(kallsyms, 'utf8')
-    .split('\n')
-    .map((l) => l.split(/\s+/))
-    .filter((f) => f.length >= 3)
-    .map(([addr, type, name]) => ({ addr: BigInt(`0x${addr}`), type: type!, name: name! }));
+  const syms = readKallsyms(kallsyms);
   const at = (name: string) => syms.find((x) => x.name === name)?.addr;
   const [initStart, initEnd] = [at('_sinittext') ?? 0n, at('_einittext') ?? 0n];
   const out = new Set<string>();

@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import type { StackTraceEntry } from '@vigil/events';
 import { elfSymbols, type ElfSymbols } from './elf-symbols';
+import { floorEntry, readKallsyms, sortByKey, type KernelSymbol } from './symbols';
 
 export interface StackSymbolizerOptions {
   exposeAddresses?: boolean;
@@ -16,11 +17,6 @@ export interface StackSymbolizerOptions {
   procRoot?: string;
   /** ELF files whose symbols stay cached; default 64. */
   maxModules?: number;
-}
-
-interface KernelSymbol {
-  addr: bigint;
-  name: string;
 }
 
 interface Mapping {
@@ -42,9 +38,9 @@ export class StackSymbolizer {
   }
 
   kernel(addrs: readonly bigint[]): StackTraceEntry[] {
-    const syms = (this.kallsyms ??= readKallsyms(`${this.procRoot}/kallsyms`));
+    const syms = (this.kallsyms ??= textSymbols(`${this.procRoot}/kallsyms`));
     return addrs.map((addr) => {
-      const sym = nearest(syms, addr);
+      const sym = floorEntry(syms, addr, (x) => x.addr);
       return this.entry(addr, sym ? addr - sym.addr : 0n, sym?.name);
     });
   }
@@ -82,30 +78,10 @@ export class StackSymbolizer {
   }
 }
 
-/** /proc/kallsyms, text symbols sorted by address; all zero when kptr_restrict hides them. */
-function readKallsyms(file: string): KernelSymbol[] {
-  const out: KernelSymbol[] = [];
-  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-    const [addr, type, name] = line.split(/\s+/);
-    if (!addr || !name || !type || !'tTwW'.includes(type)) continue;
-    const a = BigInt(`0x${addr}`);
-    if (a !== 0n) out.push({ addr: a, name });
-  }
-  return out.sort((x, y) => (x.addr < y.addr ? -1 : x.addr > y.addr ? 1 : 0));
-}
-
-function nearest(syms: KernelSymbol[], addr: bigint): KernelSymbol | undefined {
-  let lo = 0;
-  let hi = syms.length - 1;
-  let best: KernelSymbol | undefined;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (syms[mid]!.addr <= addr) {
-      best = syms[mid];
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
-  return best;
+/** Text symbols sorted by address (none when kptr_restrict hides the addresses: all zero). */
+function textSymbols(file: string): KernelSymbol[] {
+  const text = readKallsyms(file).filter((x) => 'tTwW'.includes(x.type) && x.addr !== 0n);
+  return sortByKey(text, (x) => x.addr);
 }
 
 /** File-backed mappings of /proc/<pid>/maps; empty once the process is gone. */
