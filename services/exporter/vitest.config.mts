@@ -1,17 +1,5 @@
 import { vigilVitestConfig } from '../../vitest.shared.mjs';
 
-// test/integration/ holds the tests against the real Kafka broker and ClickHouse server: the
-// `test-integration` script runs only them, `test` (the unit lane) skips them.
-const integration = process.env['VIGIL_TEST_LANE'] === 'integration';
-
-export default vigilVitestConfig(
-  integration
-    ? {
-        include: ['test/integration/**/*.test.ts'],
-        globalSetup: ['test/integration/global-setup.ts'],
-        // One shared broker and server on two cores: files one after another.
-        fileParallelism: false,
-        testTimeout: 180_000,
-      }
-    : { exclude: ['test/integration/**', 'test/kernel/**', '**/node_modules/**'] },
-);
+// Lanes (unit, and test/integration/ for the integration lane): vitest.shared.mts. The
+// integration files start the exporter as a child process and wait out a killed member's session.
+export default vigilVitestConfig(process.env['VIGIL_TEST_LANE'] === 'integration' ? { testTimeout: 180_000 } : {});
