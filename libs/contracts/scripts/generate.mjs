@@ -1,9 +1,11 @@
-// Generates libs/contracts/src/generated/ from every proto/vigil/**/*.proto:
+// Generates libs/contracts/src/generated/ from every proto/vigil/**/*.proto (and proto/tetragon):
 //   descriptor.ts       the protobufjs JSON descriptor of all of them (the codecs' schema)
 //   <package>.ts        per proto package: interfaces (proto field names as-is), enums as string
 //                       unions with their value lists, 64-bit integers as strings, and one codec
 //                       per message
 //   index.ts            re-exports every package (a name defined in two packages is an error)
+//   tetragon-descriptor.ts  the descriptor of proto/tetragon (Tetragon's API): only a descriptor,
+//                       because its TypeScript shape is libs/events' protojson model
 // Run: npm run generate -w @vigil/contracts. The unit test regenerates in memory and compares, so
 // a proto change without regeneration fails the build.
 import fs from 'node:fs';
@@ -39,8 +41,8 @@ const SCALAR_TS = {
 
 export class GenerateError extends Error {}
 
-/** Every .proto under proto/vigil, sorted, relative to proto/ (the import root). */
-export function protoFiles(protoDir = PROTO_DIR) {
+/** Every .proto under proto/<tree> (vigil or tetragon), sorted, relative to proto/ (the import root). */
+export function protoFiles(protoDir = PROTO_DIR, tree = 'vigil') {
   const out = [];
   const walk = (dir) => {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -49,16 +51,16 @@ export function protoFiles(protoDir = PROTO_DIR) {
       else if (entry.name.endsWith('.proto')) out.push(path.relative(protoDir, full).split(path.sep).join('/'));
     }
   };
-  walk(path.join(protoDir, 'vigil'));
+  walk(path.join(protoDir, tree));
   return out.sort();
 }
 
-export function loadRoot(protoDir = PROTO_DIR) {
+export function loadRoot(protoDir = PROTO_DIR, tree = 'vigil') {
   const root = new protobuf.Root();
   // Imports such as "vigil/v1/common.proto" resolve against proto/, like protoc -I proto.
   root.resolvePath = (_origin, target) => (path.isAbsolute(target) ? target : path.join(protoDir, target));
-  const files = protoFiles(protoDir);
-  if (files.length === 0) throw new GenerateError(`no .proto file under ${path.join(protoDir, 'vigil')}`);
+  const files = protoFiles(protoDir, tree);
+  if (files.length === 0) throw new GenerateError(`no .proto file under ${path.join(protoDir, tree)}`);
   for (const file of files) {
     try {
       root.loadSync(file, { keepCase: true, alternateCommentMode: true });
@@ -202,6 +204,12 @@ export async function generate(protoDir = PROTO_DIR) {
       .map((f) => `proto/${f}`)
       .join(', ')}. */\n` +
     `export const descriptor = ${JSON.stringify(descriptor)};\n`;
+  files['tetragon-descriptor.ts'] =
+    `${HEADER}\n` +
+    `/** protobufjs JSON descriptor of ${protoFiles(protoDir, 'tetragon')
+      .map((f) => `proto/${f}`)
+      .join(', ')} (package tetragon). */\n` +
+    `export const tetragonDescriptor = ${JSON.stringify(loadRoot(protoDir, 'tetragon').toJSON({ keepComments: false }))};\n`;
   for (const [pkg, types] of pkgs) files[`${fileOf(pkg)}.ts`] = renderPackage(pkg, types);
   files['index.ts'] = `${HEADER}${pkgs.map(([pkg]) => `export * from './${fileOf(pkg)}';\n`).join('')}`;
   const prettier = await import('prettier');

@@ -20,7 +20,8 @@ describe('generated contracts', () => {
     const { generate, PROTO_DIR } = await generator();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-proto-'));
     try {
-      fs.cpSync(path.join(PROTO_DIR, 'vigil'), path.join(dir, 'vigil'), { recursive: true });
+      for (const tree of ['vigil', 'tetragon'])
+        fs.cpSync(path.join(PROTO_DIR, tree), path.join(dir, tree), { recursive: true });
       fs.writeFileSync(
         path.join(dir, 'vigil', 'v1', 'workloads.proto'),
         [
