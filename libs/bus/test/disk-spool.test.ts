@@ -6,6 +6,7 @@ import type { BusLogger } from '../src/logger';
 import { DiskSpool, SpoolFormatError, type DiskSpoolOptions } from '../src/spool/disk-spool';
 import { encodedRecordBytes, SEGMENT_HEADER_BYTES, type SpoolRecord } from '../src/spool/record-format';
 import { SpoolLockedError } from '../src/spool/spool-lock';
+import { V1_RECORDS, V1_SEGMENT } from './fixtures/spool-v1';
 
 const record = (i: number, topic = 'vigil.events.raw'): SpoolRecord => ({
   topic,
@@ -55,7 +56,7 @@ async function closeSpool(spool: DiskSpool): Promise<void> {
 async function drain(spool: DiskSpool, batch = 7): Promise<number[]> {
   const out: number[] = [];
   for (let b = await spool.read(batch, 1 << 20); b; b = await spool.read(batch, 1 << 20)) {
-    out.push(...b.records.map((r) => (JSON.parse(r.value.toString()) as { i: number }).i));
+    out.push(...b.records.map((r) => (JSON.parse(r.value!.toString()) as { i: number }).i));
     await spool.commit(b);
   }
   return out;
@@ -208,9 +209,70 @@ describe('DiskSpool', () => {
     fs.writeFileSync(path.join(dir, '0000000000000001.seg'), Buffer.from('VGSPOOL\x09'));
     await expect(openSpool({}, dir)).rejects.toThrow(SpoolFormatError);
     await expect(openSpool({}, dir)).rejects.toThrow(
-      /0000000000000001\.seg: segment format version 9, this reader knows 1/,
+      /0000000000000001\.seg: segment format version 9, this reader knows 1 and 2/,
     );
     expect(segmentFiles(dir)).toEqual(['0000000000000001.seg']);
+  });
+
+  it('keeps a null value null and an empty value empty through append, read and a restart', async () => {
+    const tombstone: SpoolRecord = { topic: 'vigil.policies', key: 'p1', value: null, timestamp: 7 };
+    const empty: SpoolRecord = { topic: 'vigil.policies', key: 'p2', value: Buffer.alloc(0), timestamp: 8 };
+    const first = await openSpool();
+    const dir = dirs[0]!;
+    expect((await first.append([tombstone, empty, record(1), tombstone])).dropped).toEqual([]);
+    const before = await first.read(10, 1 << 20);
+    expect(before!.records).toEqual([tombstone, empty, record(1), tombstone]);
+    await closeSpool(first);
+    expect(fs.readFileSync(path.join(dir, segmentFiles(dir)[0]!)).subarray(0, SEGMENT_HEADER_BYTES)).toEqual(
+      Buffer.from('VGSPOOL\x02', 'latin1'),
+    );
+
+    const second = await openSpool({}, dir);
+    expect(second.stats()).toMatchObject({ records: 4, corruptRecords: 0, truncatedRecords: 0 });
+    const after = await second.read(10, 1 << 20);
+    expect(after!.records.map((r) => r.value)).toEqual([null, Buffer.alloc(0), record(1).value, null]);
+    await second.commit(after!);
+    expect(second.stats()).toMatchObject({ records: 0, segments: 0 });
+  });
+
+  it('replays a version-1 segment an older Vigil left, then what this one appends in version 2, in order', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-spool-'));
+    dirs.push(dir);
+    fs.writeFileSync(path.join(dir, '0000000000000001.seg'), V1_SEGMENT);
+    const log = collectingLogger();
+    const spool = await openSpool({ log }, dir);
+    expect(spool.stats()).toMatchObject({ records: 3, segments: 1, corruptRecords: 0, truncatedRecords: 0 });
+    expect(log.lines).toEqual([
+      `info spool ${dir}: 3 records (${V1_SEGMENT.length} bytes) left by an earlier run will be replayed first`,
+    ]);
+    const tombstone: SpoolRecord = { topic: 'vigil.policies', key: 'p2', value: null, timestamp: 9 };
+    await spool.append([tombstone]);
+    // The old segment is sealed: the new record starts a version-2 segment.
+    expect(segmentFiles(dir)).toEqual(['0000000000000001.seg', '0000000000000002.seg']);
+    expect(fs.readFileSync(path.join(dir, '0000000000000002.seg'))[SEGMENT_HEADER_BYTES - 1]).toBe(2);
+
+    const old = await spool.read(10, 1 << 20);
+    expect(old!.records).toEqual(V1_RECORDS);
+    await spool.commit(old!);
+    const next = await spool.read(10, 1 << 20);
+    expect(next!.records).toEqual([tombstone]);
+    await spool.commit(next!);
+    expect(spool.stats()).toMatchObject({ records: 0, segments: 0, corruptRecords: 0 });
+    expect(segmentFiles(dir)).toEqual([]);
+  });
+
+  it('counts a damaged record in a version-1 segment and replays the others', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-spool-'));
+    dirs.push(dir);
+    const damaged = Buffer.from(V1_SEGMENT);
+    damaged[damaged.length - 2]! ^= 0x20; // in the last record's value
+    fs.writeFileSync(path.join(dir, '0000000000000001.seg'), damaged);
+    const log = collectingLogger();
+    const spool = await openSpool({ log }, dir);
+    expect(spool.stats()).toMatchObject({ records: 2, corruptRecords: 1, truncatedRecords: 0 });
+    expect(log.lines.filter((l) => l.includes('corrupt record at byte'))).toHaveLength(1);
+    const batch = await spool.read(10, 1 << 20);
+    expect(batch!.records).toEqual(V1_RECORDS.slice(0, 2));
   });
 
   it('lets one process at a time use a spool directory, and takes over a dead owner’s lock', async () => {

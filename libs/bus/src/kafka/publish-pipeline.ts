@@ -76,7 +76,7 @@ export class PublishPipeline {
       await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
     for (const record of records) {
       this.buffer.push(record);
-      this.bufferedBytes += record.value.length + record.key.length;
+      this.bufferedBytes += messageBytes(record);
     }
     this.accepted += records.length;
     if (!this.lingerTimer && !this.lingerExpired) {
@@ -159,7 +159,7 @@ export class PublishPipeline {
     let n = 0;
     while (n < this.buffer.length && n < this.options.batchMessages) {
       const r = this.buffer[n]!;
-      const size = r.value.length + r.key.length;
+      const size = messageBytes(r);
       if (n > 0 && bytes + size > this.options.batchBytes) break;
       bytes += size;
       n++;
@@ -233,8 +233,9 @@ export class PublishPipeline {
       if (records.length === 1) {
         const r = records[0]!;
         bump(this.deps.counters.dropped, this.deps.statsName(r.topic));
+        const what = r.value === null ? 'a tombstone (null value)' : `${r.value.length} bytes`;
         this.deps.log.error(
-          `Kafka refused a message on ${r.topic} (key ${JSON.stringify(r.key)}, ${r.value.length} bytes): ${describeError(e)} — dropped`,
+          `Kafka refused a message on ${r.topic} (key ${JSON.stringify(r.key)}, ${what}): ${describeError(e)} — dropped`,
         );
         return { done: 1 };
       }
@@ -262,11 +263,19 @@ export class PublishPipeline {
   }
 }
 
-/** Groups by topic, keeping each topic's messages in their order. */
+/**
+ * What a message counts for in the memory bound and the batch size: key and value; a tombstone's
+ * null value counts 0 (batchMessages still bounds a batch of them).
+ */
+function messageBytes(r: SpoolRecord): number {
+  return (r.value?.length ?? 0) + r.key.length;
+}
+
+/** Groups by topic, keeping each topic's messages in their order. A null value goes out as null: a tombstone. */
 function byTopic(
   records: SpoolRecord[],
-): Array<{ topic: string; messages: Array<{ key: string; value: Buffer; timestamp: string }> }> {
-  const topics = new Map<string, Array<{ key: string; value: Buffer; timestamp: string }>>();
+): Array<{ topic: string; messages: Array<{ key: string; value: Buffer | null; timestamp: string }> }> {
+  const topics = new Map<string, Array<{ key: string; value: Buffer | null; timestamp: string }>>();
   for (const r of records) {
     let list = topics.get(r.topic);
     if (!list) topics.set(r.topic, (list = []));

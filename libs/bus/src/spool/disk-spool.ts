@@ -6,6 +6,7 @@ import {
   encodeRecord,
   parseRecords,
   SEGMENT_HEADER_BYTES,
+  SEGMENT_VERSION,
   segmentHeader,
   type SpoolIssue,
   type SpoolRecord,
@@ -72,6 +73,8 @@ interface Segment {
   sealed: boolean;
   /** Damage before this offset was already counted and logged (reads may re-parse a segment). */
   reportedTo: number;
+  /** The format version in its header: how its records are read (an older Vigil may have written it). */
+  version: number;
 }
 
 interface ReadCache {
@@ -191,7 +194,7 @@ export class DiskSpool {
       }
       if (cache.index >= cache.items.length && cache.parsedTo < segment.size) {
         const bytes = await readRange(segment.file, cache.parsedTo, segment.size);
-        const parsed = parseRecords(bytes, cache.parsedTo, this.options.segmentBytes);
+        const parsed = parseRecords(bytes, cache.parsedTo, this.options.segmentBytes, segment.version);
         this.report(segment, parsed.issues);
         cache.items = parsed.records;
         cache.index = 0;
@@ -272,7 +275,15 @@ export class DiskSpool {
       const handle = await fsp.open(file, 'wx');
       await handle.write(segmentHeader(), 0, SEGMENT_HEADER_BYTES, 0);
       if (this.fsync === 'append') await syncDir(this.options.dir);
-      const segment: Segment = { id, file, size: SEGMENT_HEADER_BYTES, records: 0, sealed: false, reportedTo: 0 };
+      const segment: Segment = {
+        id,
+        file,
+        size: SEGMENT_HEADER_BYTES,
+        records: 0,
+        sealed: false,
+        reportedTo: 0,
+        version: SEGMENT_VERSION,
+      };
       this.segments.push(segment);
       this.active = { segment, handle };
       return true;
@@ -338,8 +349,16 @@ export class DiskSpool {
         continue;
       }
       const bytes = await fsp.readFile(file);
-      const segment: Segment = { id, file, size: bytes.length, records: 0, sealed: true, reportedTo: 0 };
       const header = checkSegmentHeader(bytes.subarray(0, SEGMENT_HEADER_BYTES));
+      const segment: Segment = {
+        id,
+        file,
+        size: bytes.length,
+        records: 0,
+        sealed: true,
+        reportedTo: 0,
+        version: header.ok ? header.version : SEGMENT_VERSION,
+      };
       if (!header.ok) {
         if (header.kind === 'version')
           throw new SpoolFormatError(
@@ -351,7 +370,7 @@ export class DiskSpool {
       }
       const from =
         id === this.cursor.segment ? Math.max(this.cursor.offset, SEGMENT_HEADER_BYTES) : SEGMENT_HEADER_BYTES;
-      const parsed = parseRecords(bytes.subarray(from), from, this.options.segmentBytes);
+      const parsed = parseRecords(bytes.subarray(from), from, this.options.segmentBytes, segment.version);
       this.report(segment, parsed.issues);
       segment.records = parsed.records.length;
       this.segments.push(segment);
