@@ -166,7 +166,9 @@ export class KafkaBus implements EventBus {
         records.push({
           topic: this.kafkaTopic(topic),
           key: m.key,
-          value: this.codec.encode(m.value, topic),
+          // null is a tombstone: it goes to Kafka (and through the spool) as a null value, never
+          // through the codec, so a compacted topic deletes the key.
+          value: m.value === null ? null : this.codec.encode(m.value, topic),
           timestamp: now,
         });
       } catch (e) {

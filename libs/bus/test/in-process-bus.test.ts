@@ -81,4 +81,26 @@ describe('InProcessBus', () => {
     expect(seen).toEqual([]);
     expect(bus.stats().dropped).toEqual({ 'vigil.events/c': 3 });
   });
+
+  it('hands a null value (a tombstone) on as null, in order with the other values', async () => {
+    const bus = new InProcessBus();
+    const seen: Array<BusMessage<{ v: number } | null>> = [];
+    bus.subscribe<{ v: number } | null>(Topic.policies, 'engine', (batch) => void seen.push(...batch));
+    await bus.publish<{ v: number } | null>(Topic.policies, [
+      { key: 'p1', value: { v: 1 } },
+      { key: 'p1', value: null },
+      { key: 'p2', value: { v: 2 } },
+    ]);
+    await bus.flush();
+    expect(seen).toEqual([
+      { key: 'p1', value: { v: 1 } },
+      { key: 'p1', value: null },
+      { key: 'p2', value: { v: 2 } },
+    ]);
+    expect(seen[1]!.value).toBeNull();
+    expect(bus.stats()).toMatchObject({
+      published: { 'vigil.policies': 3 },
+      delivered: { 'vigil.policies/engine': 3 },
+    });
+  });
 });

@@ -3,7 +3,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BusClosedError, EncodeError, KafkaBus, Topic } from '../src';
+import { BusClosedError, DiskSpool, EncodeError, jsonCodec, KafkaBus, Topic, type Codec } from '../src';
 
 process.env['KAFKAJS_NO_PARTITIONER_WARNING'] = '1';
 
@@ -21,16 +21,18 @@ afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-async function offlineBus(): Promise<KafkaBus> {
+const quiet = { info: () => {}, warn: () => {}, error: () => {} };
+
+async function offlineBus(codec?: Codec): Promise<KafkaBus> {
   const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-bus-offline-'));
   dirs.push(spoolDir);
-  const quiet = { info: () => {}, warn: () => {}, error: () => {} };
   return new KafkaBus({
     brokers: [`127.0.0.1:${await closedPort()}`],
     spoolDir,
     log: quiet,
     lingerMs: 1,
     reconnectInitialMs: 60_000,
+    ...(codec ? { codec } : {}),
   });
 }
 
@@ -76,6 +78,56 @@ describe('KafkaBus without a reachable broker (no broker needed)', () => {
     );
     await bus.flush();
     expect(bus.stats()).toMatchObject({ dropped: { 'vigil.events': 2 }, spooled: { 'vigil.events': 1 } });
+    await bus.close();
+  });
+
+  it('spools a null value as a tombstone without calling the codec, apart from a value the codec makes empty', async () => {
+    const encoded: unknown[] = [];
+    // Like the contracts codec: '' becomes zero bytes. null must never reach it.
+    const codec: Codec = {
+      encode(value, topic) {
+        encoded.push(value);
+        if (value === null) throw new Error('the codec was given null');
+        return value === '' ? Buffer.alloc(0) : jsonCodec.encode(value, topic);
+      },
+      decode: jsonCodec.decode,
+    };
+    const bus = await offlineBus(codec);
+    await bus.start();
+    await bus.publish<string | { v: number } | null>(Topic.policies, [
+      { key: 'p1', value: { v: 1 } },
+      { key: 'p1', value: null },
+      { key: 'p2', value: '' },
+    ]);
+    await bus.publish(Topic.eventsRaw, [{ key: 'e1', value: null }]);
+    await bus.flush();
+    expect(encoded).toEqual([{ v: 1 }, '']);
+    expect(bus.stats()).toMatchObject({
+      spooled: { 'vigil.policies': 3, 'vigil.events.raw': 1 },
+      dropped: {},
+      spool: { records: 4 },
+    });
+    await bus.close();
+
+    const spool = await DiskSpool.open({ dir: dirs.at(-1)!, maxBytes: 1 << 20, segmentBytes: 1 << 16, log: quiet });
+    try {
+      const batch = await spool.read(10, 1 << 20);
+      expect(batch!.records.map((r) => [r.topic, r.key, r.value])).toEqual([
+        ['vigil.policies', 'p1', Buffer.from('{"v":1}')],
+        ['vigil.policies', 'p1', null],
+        ['vigil.policies', 'p2', Buffer.alloc(0)],
+        ['vigil.events.raw', 'e1', null],
+      ]);
+    } finally {
+      await spool.close();
+    }
+  });
+
+  it('still refuses undefined (only null is a tombstone)', async () => {
+    const bus = await offlineBus();
+    await bus.start();
+    await expect(bus.publish<unknown>(Topic.policies, [{ key: 'p', value: undefined }])).rejects.toThrow(EncodeError);
+    expect(bus.stats().dropped).toEqual({ 'vigil.policies': 1 });
     await bus.close();
   });
 

@@ -32,7 +32,10 @@ export interface DeadLetterValue {
   consumer: string;
   error: string;
   key: string | null;
-  /** The original value bytes, base64 (they may not be text at all). */
+  /**
+   * The original value bytes, base64 (they may not be text at all); null for a tombstone (a null
+   * value), "" for an empty value.
+   */
   valueBase64: string | null;
 }
 
