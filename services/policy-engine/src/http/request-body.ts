@@ -1,19 +1,10 @@
 import type { IncomingMessage } from 'node:http';
-import type { LabelSelector, PolicyMode } from '@vigil/contracts';
+import type { PolicyMode } from '@vigil/contracts';
 import { badRequest, problem, RequestError, type Problem } from '../domain/errors';
 import { readNodeSelector } from '../domain/label-selector';
+import type { ApplyRequest } from '../domain/policy-api';
 
 export const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
-
-/** An apply request, whatever its content type. */
-export interface ApplyBody {
-  yaml: string;
-  /** Where the YAML came from, for "file:line:col" in errors. */
-  file: string;
-  enabled?: boolean;
-  mode: PolicyMode;
-  nodeSelector?: LabelSelector;
-}
 
 export type HttpRequest = IncomingMessage & { body?: unknown; query?: Record<string, unknown> };
 
@@ -33,7 +24,7 @@ export function parseMode(raw: unknown, path: string, problems: Problem[]): Poli
  * The body of a create/update: YAML (the policy itself; ?enabled= and ?mode= alongside) or JSON
  * ({ yaml, enabled?, mode?, nodeSelector? }). Every problem is collected before refusing.
  */
-export async function readApplyBody(req: HttpRequest, maxBytes: number): Promise<ApplyBody> {
+export async function readApplyBody(req: HttpRequest, maxBytes: number): Promise<ApplyRequest> {
   const type = mediaType(req);
   const problems: Problem[] = [];
   if (YAML_TYPES.includes(type)) {
