@@ -91,7 +91,10 @@ export async function brokerProxy(started = true): Promise<{ proxy: TcpProxy; vi
 
 export interface ReadMessage {
   key: string;
+  /** The value as text ('' for a null value too: see rawValue). */
   value: string;
+  /** The value as kafkajs hands it over: null for a tombstone, a buffer (maybe empty) otherwise. */
+  rawValue: Buffer | null;
   partition: number;
   offset: string;
   headers: IHeaders;
@@ -115,6 +118,7 @@ export async function readTopic(topic: string, count: number, timeoutMs = 30_000
             out.push({
               key: message.key?.toString() ?? '',
               value: message.value?.toString() ?? '',
+              rawValue: message.value,
               partition,
               offset: message.offset,
               headers: message.headers ?? {},
