@@ -18,9 +18,12 @@ export const TOPIC_CONTRACTS: Readonly<Record<string, MessageCodec<unknown>>> = 
 };
 
 /**
- * Protobuf on the topics of TOPIC_CONTRACTS, JSON elsewhere. On the protobuf topics a null value
- * (a tombstone: the key is deleted) is zero bytes and zero bytes decode to null — no message of
- * these contracts is valid empty, since each names its key (id, node and policy id).
+ * Protobuf on the topics of TOPIC_CONTRACTS, JSON elsewhere. A tombstone (null: the key is
+ * deleted) does not come through here on KafkaBus: the bus sends it as a Kafka record with a null
+ * value and hands such a record on as null without decoding. On the protobuf topics encode(null)
+ * still gives zero bytes, and zero bytes decode to null — how tombstones were written before the
+ * bus sent real ones, so those records still read as deletes. No message of these contracts is
+ * valid empty, since each names its key (id, node and policy id).
  */
 export function topicCodec(contracts: Readonly<Record<string, MessageCodec<unknown>>> = TOPIC_CONTRACTS): TopicCodec {
   return {
