@@ -8,6 +8,15 @@ export interface BusMessage<T> {
 
 export type BatchHandler<T> = (batch: BusMessage<T>[]) => void | Promise<void>;
 
+export interface SubscribeOptions {
+  /**
+   * Where a consumer name seen for the first time starts: 'earliest' (the default: everything the
+   * topic still holds) or 'latest' (only what is published from now on — live views such as a
+   * gRPC event stream, which give each instance its own consumer name).
+   */
+  startAt?: 'earliest' | 'latest';
+}
+
 /**
  * What producers and consumers see of the transport. Kafka implements it for the fleet; the
  * in-process bus implements it for `vigil run`. Same code paths above it, different transport.
@@ -15,7 +24,7 @@ export type BatchHandler<T> = (batch: BusMessage<T>[]) => void | Promise<void>;
 export interface EventBus {
   publish<T>(topic: TopicName, messages: BusMessage<T>[]): Promise<void>;
   /** Subscribes under a consumer name; returns the function that ends the subscription. */
-  subscribe<T>(topic: TopicName, consumer: string, handler: BatchHandler<T>): () => void;
+  subscribe<T>(topic: TopicName, consumer: string, handler: BatchHandler<T>, options?: SubscribeOptions): () => void;
   /** Drops per topic and consumer: every message that was not delivered is counted here. */
   stats(): BusStats;
   close(): Promise<void>;

@@ -44,6 +44,7 @@ export class InProcessBus implements EventBus {
     }
   }
 
+  /** No history is kept, so every subscription starts at 'latest' whatever SubscribeOptions say. */
   subscribe<T>(topic: TopicName, consumer: string, handler: BatchHandler<T>): () => void {
     const sub: Subscriber = {
       id: `${topic}/${consumer}`,

@@ -1,5 +1,5 @@
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
-import type { BatchHandler, BusMessage, BusStats, EventBus } from './bus';
+import type { BatchHandler, BusMessage, BusStats, EventBus, SubscribeOptions } from './bus';
 import { jsonCodec, type Codec } from './codec';
 import { BrokerLink } from './kafka/broker-link';
 import { emptyCounters, bump, type KafkaBusCounters } from './kafka/counters';
@@ -184,7 +184,12 @@ export class KafkaBus implements EventBus {
     }
   }
 
-  subscribe<T>(topic: TopicName, consumer: string, handler: BatchHandler<T>): () => void {
+  subscribe<T>(
+    topic: TopicName,
+    consumer: string,
+    handler: BatchHandler<T>,
+    options: SubscribeOptions = {},
+  ): () => void {
     const { link } = this.started('subscribe');
     const o = this.options;
     const sessionTimeoutMs = o.consumerSessionTimeoutMs ?? 30_000;
@@ -209,7 +214,7 @@ export class KafkaBus implements EventBus {
       maxBatchMessages: o.consumerBatchMessages ?? 500,
       handlerRetries: o.handlerRetries ?? 3,
       handlerBackoffMs: o.handlerBackoffMs ?? 200,
-      fromBeginning: o.fromBeginning ?? true,
+      fromBeginning: options.startAt ? options.startAt === 'earliest' : (o.fromBeginning ?? true),
       sessionTimeoutMs,
       heartbeatIntervalMs,
       reconnectMs: o.reconnectInitialMs ?? 250,

@@ -26,6 +26,47 @@ async function committedOffset(groupId: string, topic: string): Promise<number> 
 }
 
 describe('KafkaBus consumers on the real broker', () => {
+  it("starts a new consumer at the end with startAt 'latest', at the beginning by default", async () => {
+    env = testEnv();
+    const bus = env.bus();
+    await bus.start();
+    await bus.publish(
+      Topic.events,
+      [1, 2, 3].map((n) => ({ key: 'p1', value: { n } })),
+    );
+    await bus.flush();
+    const live: number[] = [];
+    const replay: number[] = [];
+    bus.subscribe<{ n: number }>(Topic.events, 'stream', (b) => void live.push(...b.map((m) => m.value.n)), {
+      startAt: 'latest',
+    });
+    bus.subscribe<{ n: number }>(Topic.events, 'replay', (b) => void replay.push(...b.map((m) => m.value.n)));
+    // 'latest' is resolved when the group gets its partitions: publish only once it has them.
+    const admin = adminClient().admin();
+    await admin.connect();
+    try {
+      const stable = async (): Promise<boolean> => {
+        const { groups } = await admin.describeGroups([`${env.prefix}stream`]);
+        return groups[0]?.state === 'Stable';
+      };
+      const deadline = Date.now() + 30_000;
+      while (!(await stable())) {
+        if (Date.now() > deadline) throw new Error('the stream group never became stable');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    await until('replay read the first three', () => replay.length >= 3);
+    await bus.publish(
+      Topic.events,
+      [4, 5].map((n) => ({ key: 'p1', value: { n } })),
+    );
+    await until('both saw the new two', () => live.length >= 2 && replay.length >= 5);
+    expect(live).toEqual([4, 5]);
+    expect(replay).toEqual([1, 2, 3, 4, 5]);
+  });
+
   it('dead-letters an undecodable message with the reason and keeps delivering the later ones', async () => {
     env = testEnv();
     const bus = env.bus();
