@@ -21,3 +21,4 @@ export {
 export { formatCompact, type CompactOptions } from './compact';
 export { descriptorProblems, type ProtoDescriptorJson } from './descriptor-check';
 export { EVENT_KINDS, eventPayload, eventProcesses } from './enrich/event-processes';
+export * from './filters';
