@@ -159,8 +159,10 @@ function renderPackage(pkg, types) {
     const fields = type.fieldsArray
       .map((f) => `${doc(f.comment, '  ')}  ${f.name}${isOptional(f) ? '?' : ''}: ${fieldTs(f, pkg, imports)};\n`)
       .join('');
+    // A message without fields is an empty object type (an empty interface would accept any value).
+    const shape = fields ? `export interface ${name} {\n${fields}}` : `export type ${name} = Record<string, never>;`;
     body.push(
-      `${doc(type.comment, '')}export interface ${name} {\n${fields}}\n` +
+      `${doc(type.comment, '')}${shape}\n` +
         `export const ${name}Codec: MessageCodec<${name}> = messageCodec<${name}>('${type.fullName.slice(1)}');\n`,
     );
   }

@@ -4,3 +4,4 @@ export { policyEngineSchema } from './policy-engine.config';
 export { PolicyLog, type PolicyLogOptions, type PolicyLogStats } from './domain/policy-log';
 export { PolicyState } from './domain/policy-state';
 export { TokenAuth, type Principal } from './domain/auth';
+export { PolicyGrpcProvider } from './grpc/policy-grpc.provider';

@@ -20,6 +20,11 @@ export const policyEngineSchema = {
       min: 1024,
       doc: 'Largest YAML request body (JSON bodies: the HTTP layer’s 100 KiB limit)',
     }),
+    grpcAddress: field.string({
+      env: 'VIGIL_POLICY_ENGINE_GRPC_ADDRESS',
+      default: '127.0.0.1:50051',
+      doc: 'Where the gRPC API (vigil.v1.PolicyService: the REST operations, same tokens) is served: host:port or unix:///path; empty disables',
+    }),
     replayQuietMs: field.int({
       env: 'VIGIL_POLICY_ENGINE_REPLAY_QUIET_MS',
       default: 500,

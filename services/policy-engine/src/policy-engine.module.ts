@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import type { EventBus } from '@vigil/bus';
 import type { LoadOptions } from '@vigil/config';
 import { ServiceKitModule } from '@vigil/service-kit';
+import { PolicyGrpcProvider } from './grpc/policy-grpc.provider';
 import { ApiDocs } from './http/api-docs';
 import { PoliciesController } from './http/policies.controller';
 import { policyEngineSchema } from './policy-engine.config';
@@ -16,7 +17,7 @@ export interface PolicyEngineModuleOptions {
 
 /**
  * The policy-engine service: the TracingPolicy management API (REST + OpenAPI at /docs and
- * /openapi.json) over the event-sourced policy log on vigil.policies, with per-node status from
+ * /openapi.json, and gRPC: vigil.v1.PolicyService) over the event-sourced policy log on vigil.policies, with per-node status from
  * vigil.policy-status.
  */
 @Module({})
@@ -26,8 +27,8 @@ export class PolicyEngineModule {
       module: PolicyEngineModule,
       imports: [ServiceKitModule.forRoot({ name: 'policy-engine', schema: policyEngineSchema, ...options })],
       controllers: [PoliciesController],
-      providers: [PolicyLogProvider, TokenAuthProvider, ApiDocs],
-      exports: [PolicyLogProvider],
+      providers: [PolicyLogProvider, TokenAuthProvider, ApiDocs, PolicyGrpcProvider],
+      exports: [PolicyLogProvider, PolicyGrpcProvider],
     };
   }
 }

@@ -3,12 +3,14 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { EventBus } from '@vigil/bus';
 // From the package entry, as a composition root (`vigil run`) imports it.
-import { PolicyEngineModule, PolicyLogProvider } from '../src';
+import { PolicyEngineModule, PolicyGrpcProvider, PolicyLogProvider } from '../src';
 import { TOKENS } from './fixtures';
 
 export interface TestApp {
   app: INestApplication;
   url: string;
+  /** The gRPC API's address (a free port). */
+  grpcAddress: string;
   call(method: string, path: string, init?: { token?: string; body?: string; type?: string }): Promise<Response>;
   close(): Promise<void>;
 }
@@ -16,7 +18,10 @@ export interface TestApp {
 /** The policy engine as the services start it, on the given bus, serving on a free port once replayed. */
 export async function startEngine(bus: EventBus, env: Record<string, string> = {}): Promise<TestApp> {
   const app = await NestFactory.create(
-    PolicyEngineModule.register({ bus, load: { env: { VIGIL_POLICY_ENGINE_TOKENS: TOKENS, ...env } } }),
+    PolicyEngineModule.register({
+      bus,
+      load: { env: { VIGIL_POLICY_ENGINE_TOKENS: TOKENS, VIGIL_POLICY_ENGINE_GRPC_ADDRESS: '127.0.0.1:0', ...env } },
+    }),
     { logger: false, abortOnError: false },
   );
   await app.listen(0, '127.0.0.1');
@@ -25,6 +30,7 @@ export async function startEngine(bus: EventBus, env: Record<string, string> = {
   return {
     app,
     url,
+    grpcAddress: app.get(PolicyGrpcProvider).boundAddress,
     call: (method, path, init = {}) =>
       fetch(`${url}${path}`, {
         method,

@@ -112,6 +112,53 @@ export const descriptor = {
                 kernel_memory_bytes: { type: 'uint64', id: 11 },
               },
             },
+            PolicyService: {
+              methods: {
+                ListPolicies: { requestType: 'ListPoliciesRequest', responseType: 'ListPoliciesResponse' },
+                GetPolicy: { requestType: 'PolicyRef', responseType: 'PolicyRecord' },
+                ApplyPolicy: { requestType: 'ApplyPolicyRequest', responseType: 'PolicyChange' },
+                DeletePolicy: { requestType: 'PolicyRef', responseType: 'PolicyChange' },
+                EnablePolicy: { requestType: 'PolicyRef', responseType: 'PolicyChange' },
+                DisablePolicy: { requestType: 'PolicyRef', responseType: 'PolicyChange' },
+                SetPolicyMode: { requestType: 'SetPolicyModeRequest', responseType: 'PolicyChange' },
+                GetPolicyStatus: { requestType: 'PolicyRef', responseType: 'PolicyStatusReport' },
+                GetPolicyAudit: { requestType: 'PolicyRef', responseType: 'PolicyAuditTrail' },
+              },
+            },
+            ListPoliciesRequest: { fields: {} },
+            ListPoliciesResponse: { fields: { policies: { rule: 'repeated', type: 'PolicyRecord', id: 1 } } },
+            PolicyRef: { fields: { id: { type: 'string', id: 1 } } },
+            ApplyPolicyRequest: {
+              oneofs: { _enabled: { oneof: ['enabled'] } },
+              fields: {
+                yaml: { type: 'string', id: 1 },
+                enabled: { type: 'bool', id: 2, options: { proto3_optional: true } },
+                mode: { type: 'PolicyMode', id: 3 },
+                node_selector: { type: 'LabelSelector', id: 4 },
+                create_only: { type: 'bool', id: 5 },
+              },
+            },
+            SetPolicyModeRequest: { fields: { id: { type: 'string', id: 1 }, mode: { type: 'PolicyMode', id: 2 } } },
+            PolicyChange: {
+              fields: {
+                changed: { type: 'bool', id: 1 },
+                policy: { type: 'PolicyRecord', id: 2 },
+                audit: { type: 'AuditEntry', id: 3 },
+              },
+            },
+            PolicyStatusReport: {
+              fields: {
+                version: { type: 'uint32', id: 1 },
+                nodes: { rule: 'repeated', type: 'PolicyStatus', id: 2 },
+                nodes_reporting: { type: 'uint32', id: 3 },
+                current: { type: 'uint32', id: 4 },
+                loaded: { type: 'uint32', id: 5 },
+                failed: { type: 'uint32', id: 6 },
+              },
+            },
+            PolicyAuditTrail: {
+              fields: { entries: { rule: 'repeated', type: 'AuditEntry', id: 1 }, dropped: { type: 'uint32', id: 2 } },
+            },
             WorkloadMap: {
               fields: {
                 node_name: { type: 'string', id: 1 },

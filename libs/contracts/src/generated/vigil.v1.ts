@@ -11,7 +11,7 @@ export const PolicyModeValues: readonly PolicyMode[] = [
 ];
 
 /**
- * What an API call (or a future gRPC call) asks of the policy engine.
+ * What an API call (REST or PolicyService) asks of the policy engine.
  * POLICY_ACTION_APPLY: Create the policy, or replace its YAML (a new version either way).
  */
 export type PolicyAction =
@@ -181,6 +181,77 @@ export interface PolicyStatus {
   kernel_memory_bytes: string;
 }
 export const PolicyStatusCodec: MessageCodec<PolicyStatus> = messageCodec<PolicyStatus>('vigil.v1.PolicyStatus');
+
+export type ListPoliciesRequest = Record<string, never>;
+export const ListPoliciesRequestCodec: MessageCodec<ListPoliciesRequest> =
+  messageCodec<ListPoliciesRequest>('vigil.v1.ListPoliciesRequest');
+
+export interface ListPoliciesResponse {
+  /** The policies the token may see, without YAML and audit trail. */
+  policies: PolicyRecord[];
+}
+export const ListPoliciesResponseCodec: MessageCodec<ListPoliciesResponse> = messageCodec<ListPoliciesResponse>(
+  'vigil.v1.ListPoliciesResponse',
+);
+
+/** A policy id: "<name>" (TracingPolicy) or "<namespace>:<name>" (TracingPolicyNamespaced). */
+export interface PolicyRef {
+  id: string;
+}
+export const PolicyRefCodec: MessageCodec<PolicyRef> = messageCodec<PolicyRef>('vigil.v1.PolicyRef');
+
+export interface ApplyPolicyRequest {
+  yaml: string;
+  /** Absent: unchanged on update, true on create. */
+  enabled?: boolean;
+  /** UNSPECIFIED: unchanged on update, enforce on create. */
+  mode: PolicyMode;
+  /** Absent: every node. */
+  node_selector?: LabelSelector;
+  /** Refuse (ALREADY_EXISTS) instead of updating an existing policy. */
+  create_only: boolean;
+}
+export const ApplyPolicyRequestCodec: MessageCodec<ApplyPolicyRequest> =
+  messageCodec<ApplyPolicyRequest>('vigil.v1.ApplyPolicyRequest');
+
+export interface SetPolicyModeRequest {
+  id: string;
+  mode: PolicyMode;
+}
+export const SetPolicyModeRequestCodec: MessageCodec<SetPolicyModeRequest> = messageCodec<SetPolicyModeRequest>(
+  'vigil.v1.SetPolicyModeRequest',
+);
+
+export interface PolicyChange {
+  /** False when the request changed nothing (same YAML, already enabled, ...). */
+  changed: boolean;
+  /** The policy after the change; absent after a delete. */
+  policy?: PolicyRecord;
+  /** The audit entry of this change; absent when nothing changed. */
+  audit?: AuditEntry;
+}
+export const PolicyChangeCodec: MessageCodec<PolicyChange> = messageCodec<PolicyChange>('vigil.v1.PolicyChange');
+
+export interface PolicyStatusReport {
+  /** The policy's current version. */
+  version: number;
+  nodes: PolicyStatus[];
+  /** Nodes reporting, reporting the current version, loaded, failed (ERROR or UNSUPPORTED). */
+  nodes_reporting: number;
+  current: number;
+  loaded: number;
+  failed: number;
+}
+export const PolicyStatusReportCodec: MessageCodec<PolicyStatusReport> =
+  messageCodec<PolicyStatusReport>('vigil.v1.PolicyStatusReport');
+
+export interface PolicyAuditTrail {
+  entries: AuditEntry[];
+  /** Oldest entries no longer carried. */
+  dropped: number;
+}
+export const PolicyAuditTrailCodec: MessageCodec<PolicyAuditTrail> =
+  messageCodec<PolicyAuditTrail>('vigil.v1.PolicyAuditTrail');
 
 export interface WorkloadMap {
   /** The node these pods run on (spec.nodeName); also the message key. */
