@@ -93,6 +93,16 @@ export const collectorSchema = {
       min: 100,
       doc: "How often every synced policy's status (with fresh kernel counters) is published again on vigil.policy-status, in ms",
     }),
+    grpcAddress: field.string({
+      env: 'VIGIL_GRPC_ADDRESS',
+      default: 'unix:///var/run/vigil/vigil.sock',
+      doc: "Where Tetragon's gRPC API (FineGuidanceSensors: events, policies, health) is served for this node: unix:///path (root only) or host:port (Tetragon's --server-address); empty disables. Beyond loopback a token is required",
+    }),
+    grpcToken: field.string({
+      env: 'VIGIL_GRPC_TOKEN',
+      default: '',
+      doc: 'When set, every gRPC call must carry "authorization: Bearer <token>"',
+    }),
     attachMode: field.oneOf(['auto', 'tp_btf', 'raw_tp', 'tracepoint'], {
       env: 'VIGIL_PROCESS_ATTACH',
       default: 'auto',

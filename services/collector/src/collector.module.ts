@@ -3,6 +3,7 @@ import { ServiceKitModule } from '@vigil/service-kit';
 import { CollectorBus } from './collector-bus';
 import { collectorSchema } from './collector.config';
 import { COLLECTOR_OPTIONS, type CollectorModuleOptions } from './collector.options';
+import { SensorsEndpoint } from './grpc/sensors-endpoint';
 import { NodePolicySync } from './node-policy-sync';
 import { NodeWorkloads } from './node-workloads';
 import { ProcessPipelineProvider } from './process-pipeline.provider';
@@ -35,8 +36,9 @@ export class CollectorModule {
         NodePolicySync,
         NodeWorkloads,
         ProcessPipelineProvider,
+        SensorsEndpoint,
       ],
-      exports: [ProcessPipelineProvider],
+      exports: [ProcessPipelineProvider, SensorsEndpoint],
     };
   }
 }

@@ -9,3 +9,4 @@ export { nodeLabelsField, parseNodeLabels } from './node-labels';
 export { collectorSchema } from './collector.config';
 export { ProcessPipelineProvider } from './process-pipeline.provider';
 export { ProcessPipeline, eventKey, type ProcessPipelineStats } from './process-pipeline';
+export { SensorsEndpoint } from './grpc/sensors-endpoint';

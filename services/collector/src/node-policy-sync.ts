@@ -70,6 +70,11 @@ export class NodePolicySync {
     this.sync?.stop();
   }
 
+  /** True when the policy came from vigil.policies: it is changed through the policy engine only. */
+  owns(name: string): boolean {
+    return this.sync?.owns(name) ?? false;
+  }
+
   status(): NodePolicySyncStatus {
     return {
       running: this.sync !== undefined,

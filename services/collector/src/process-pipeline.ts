@@ -109,6 +109,7 @@ export class ProcessPipeline {
   private readonly userActions: UserActionRunner;
   private readonly stacks: StackSymbolizer;
   private readonly buildIds = new BuildIds();
+  private readonly listeners: Array<(events: readonly GetEventsResponse[]) => void> = [];
 
   constructor(private readonly deps: ProcessPipelineDeps) {
     this.userActions = deps.userActions ?? new UserActionRunner();
@@ -133,6 +134,11 @@ export class ProcessPipeline {
   /** Where hook events find their policy (the node's PolicyRuntime). */
   usePolicies(hooks: HookLookup): void {
     this.hooks = hooks;
+  }
+
+  /** Sees every batch of events as it is emitted (after container tagging), e.g. gRPC streams. */
+  addListener(listener: (events: readonly GetEventsResponse[]) => void): void {
+    this.listeners.push(listener);
   }
 
   stats(): ProcessPipelineStats {
@@ -194,6 +200,7 @@ export class ProcessPipeline {
       this.deps.containers?.tag(event);
       this.deps.export?.write(event);
     }
+    for (const listener of this.listeners) listener(events);
     const messages: BusMessage<GetEventsResponse>[] = events.map((value) => ({ key: eventKey(value), value }));
     // Publishes are chained so batches reach the bus in kernel order even if a transport is slow.
     this.pending = this.pending

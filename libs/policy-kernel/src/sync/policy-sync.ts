@@ -132,6 +132,12 @@ export class PolicySync {
   }
 
   /** The statuses this node last reported, by policy id. */
+  /** True when `name` is a policy this sync loaded from vigil.policies (the policy engine owns it). */
+  owns(name: string): boolean {
+    for (const a of this.applied.values()) if (a.loaded && a.name === name) return true;
+    return false;
+  }
+
   statuses(): StatusMessage[] {
     return [...this.applied.values()].map((a) => a.status);
   }

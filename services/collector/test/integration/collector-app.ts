@@ -71,6 +71,8 @@ export class CollectorFleetEnv {
             VIGIL_KAFKA_TOPIC_PREFIX: this.prefix,
             VIGIL_COLLECTOR_SPOOL_DIR: path.join(this.dir, 'collector-spool'),
             VIGIL_EXPORT_FILE: path.join(this.dir, 'events.log'),
+            // Test files run side by side: no fixed gRPC address unless a test asks for one.
+            VIGIL_GRPC_ADDRESS: '',
             ...env,
           },
         },
