@@ -46,6 +46,10 @@ export async function startStack(env: BenchEnv, mode: LatencyMode, run: string):
     VIGIL_NODE_NAME: `bench-${env.id}`,
     VIGIL_KAFKA_BROKERS: env.brokers.join(','),
     VIGIL_KAFKA_TOPIC_PREFIX: env.stagePrefix('e2e'),
+    // The gRPC APIs are not what this measures.
+    VIGIL_GRPC_ADDRESS: '',
+    VIGIL_EXPORTER_GRPC_ADDRESS: '',
+    VIGIL_POLICY_ENGINE_GRPC_ADDRESS: '',
   };
   const closeAll = async () => {
     // Collector first (its last events), then the consumers: reverse start order.

@@ -10,6 +10,21 @@ export const exporterSchema = {
       pattern: /^[A-Za-z0-9._-]{1,200}$/,
       doc: 'Consumer name on vigil.events (the Kafka consumer group); exporters sharing it split the partitions',
     }),
+    grpcAddress: field.string({
+      env: 'VIGIL_EXPORTER_GRPC_ADDRESS',
+      default: '127.0.0.1:54322',
+      doc: "Where Tetragon's gRPC API (FineGuidanceSensors) is served for the whole fleet (events of vigil.events, policies through the policy engine): host:port or unix:///path; empty disables. Beyond loopback a token is required",
+    }),
+    grpcToken: field.string({
+      env: 'VIGIL_EXPORTER_GRPC_TOKEN',
+      default: '',
+      doc: 'When set, every gRPC call must carry "authorization: Bearer <token>" (policy calls pass it on to the policy engine, which checks its own tokens)',
+    }),
+    policyEngineAddress: field.string({
+      env: 'VIGIL_EXPORTER_POLICY_ENGINE_ADDRESS',
+      default: '',
+      doc: "The policy engine's gRPC address (vigil.v1.PolicyService) behind the fleet API's policy calls; empty: those calls answer UNIMPLEMENTED",
+    }),
     store: field.oneOf(['clickhouse', 'duckdb'], {
       env: 'VIGIL_EXPORTER_STORE',
       default: 'clickhouse',

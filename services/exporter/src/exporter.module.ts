@@ -4,6 +4,7 @@ import { EventsController } from './events.controller';
 import { exporterSchema } from './exporter.config';
 import { EXPORTER_OPTIONS, type ExporterModuleOptions } from './exporter.options';
 import { ExporterRuntime } from './exporter.runtime';
+import { FleetSensors } from './grpc/fleet-sensors';
 import { QueriesController } from './queries.controller';
 import { StatusController } from './status.controller';
 
@@ -25,8 +26,8 @@ export class ExporterModule {
         }),
       ],
       controllers: [StatusController, EventsController, QueriesController],
-      providers: [{ provide: EXPORTER_OPTIONS, useValue: options }, ExporterRuntime],
-      exports: [ExporterRuntime],
+      providers: [{ provide: EXPORTER_OPTIONS, useValue: options }, ExporterRuntime, FleetSensors],
+      exports: [ExporterRuntime, FleetSensors],
     };
   }
 }

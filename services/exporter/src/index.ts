@@ -10,3 +10,4 @@ export { ClickHouseSink, type ClickHouseSinkOptions } from './clickhouse-sink';
 export { DuckDbSink } from './duckdb-sink';
 export { QueryParams, ParameterError, type ParameterProblem } from './query-params';
 export { runPreset, PRESET_NAMES, UnknownPresetError, type PresetAnswer } from './presets';
+export { FleetSensors } from './grpc/fleet-sensors';

@@ -16,7 +16,11 @@ describe('exporter HTTP API (embedded mode)', () => {
 
   beforeAll(async () => {
     app = await NestFactory.create(
-      ExporterModule.register({ bus, store: { kind: 'duckdb', path: ':memory:' }, load: { env: {} } }),
+      ExporterModule.register({
+        bus,
+        store: { kind: 'duckdb', path: ':memory:' },
+        load: { env: { VIGIL_EXPORTER_GRPC_ADDRESS: '' } },
+      }),
       { logger: false },
     );
     await app.listen(0, '127.0.0.1');

@@ -48,9 +48,13 @@ export class TestEnv {
 
   /** The exporter module in this process (its own KafkaBus unless options.bus). */
   async startExporter(env: Record<string, string>, options: ExporterModuleOptions = {}): Promise<Exporter> {
-    const app = await NestFactory.create(ExporterModule.register({ ...options, load: { env } }), {
-      logger: ['error', 'warn'],
-    });
+    // Test files run side by side: a free port for the fleet gRPC API unless a test sets one.
+    const app = await NestFactory.create(
+      ExporterModule.register({ ...options, load: { env: { VIGIL_EXPORTER_GRPC_ADDRESS: '127.0.0.1:0', ...env } } }),
+      {
+        logger: ['error', 'warn'],
+      },
+    );
     await app.listen(0, '127.0.0.1');
     this.apps.push(app);
     return new Exporter(app, await app.getUrl());
