@@ -63,6 +63,7 @@ describe('the all-in-one application (without the collector)', () => {
   beforeAll(async () => {
     const services = allInOneServices({
       bus,
+      dataDir: dir,
       duckdbPath: path.join(dir, 'events.duckdb'),
       policyEngineEnv: { VIGIL_POLICY_ENGINE_TOKENS: admin.tokensJson, VIGIL_POLICY_ENGINE_REPLAY_QUIET_MS: '0' },
       collector: false,

@@ -12,6 +12,8 @@ export interface RunEndpoint {
   url: string;
   pid: number;
   startedAt: string;
+  /** The gRPC APIs' addresses ("" when one is disabled): this node's and the fleet's Tetragon API, the policy engine's. */
+  grpc?: { node: string; fleet: string; policies: string };
 }
 
 export function writeEndpoint(dataDir: string, endpoint: RunEndpoint): string {
@@ -40,7 +42,12 @@ export function readEndpoint(dataDir: string): RunEndpoint | undefined {
   try {
     const value = JSON.parse(text) as Partial<RunEndpoint>;
     if (typeof value.url === 'string' && typeof value.pid === 'number' && typeof value.startedAt === 'string')
-      return { url: value.url, pid: value.pid, startedAt: value.startedAt };
+      return {
+        url: value.url,
+        pid: value.pid,
+        startedAt: value.startedAt,
+        ...(isGrpc(value.grpc) ? { grpc: value.grpc } : {}),
+      };
   } catch {
     // fall through: a torn or foreign file counts as none
   }
@@ -56,4 +63,10 @@ export function processAlive(pid: number): boolean {
     // EPERM: it exists, owned by someone else.
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+function isGrpc(v: unknown): v is RunEndpoint['grpc'] {
+  if (typeof v !== 'object' || v === null) return false;
+  const g = v as Record<string, unknown>;
+  return typeof g['node'] === 'string' && typeof g['fleet'] === 'string' && typeof g['policies'] === 'string';
 }

@@ -3,10 +3,10 @@ import path from 'node:path';
 import type { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { InProcessBus } from '@vigil/bus';
-import { collectorSchema, ProcessPipelineProvider } from '@vigil/collector';
+import { collectorSchema, ProcessPipelineProvider, SensorsEndpoint } from '@vigil/collector';
 import { loadConfig } from '@vigil/config';
-import { ExporterRuntime } from '@vigil/exporter';
-import { policyEngineSchema } from '@vigil/policy-engine';
+import { ExporterRuntime, FleetSensors } from '@vigil/exporter';
+import { PolicyGrpcProvider, policyEngineSchema } from '@vigil/policy-engine';
 import { CliError, EXIT } from '../exit-codes';
 import { ensureAdminToken, tokenFileExposure, type AdminToken } from './admin-token';
 import { AllInOneModule } from './all-in-one.module';
@@ -49,6 +49,7 @@ export async function runAllInOne(opts: AllInOneRunOptions): Promise<void> {
   printEvents(bus, opts.output, opts.color && process.stdout.isTTY === true);
   const services = allInOneServices({
     bus,
+    dataDir,
     duckdbPath,
     policyEngineEnv: admin ? { ...process.env, VIGIL_POLICY_ENGINE_TOKENS: admin.tokensJson } : process.env,
   });
@@ -59,7 +60,12 @@ export async function runAllInOne(opts: AllInOneRunOptions): Promise<void> {
   });
   await app.listen(config.http.port, config.http.host);
   const url = await app.getUrl();
-  writeEndpoint(dataDir, { url, pid: process.pid, startedAt: new Date().toISOString() });
+  const grpc = {
+    node: app.get(SensorsEndpoint).boundAddress,
+    fleet: app.get(FleetSensors).boundAddress,
+    policies: app.get(PolicyGrpcProvider).boundAddress,
+  };
+  writeEndpoint(dataDir, { url, pid: process.pid, startedAt: new Date().toISOString(), grpc });
 
   const provider = app.get(ProcessPipelineProvider);
   const exporter = app.get(ExporterRuntime);
@@ -71,7 +77,10 @@ export async function runAllInOne(opts: AllInOneRunOptions): Promise<void> {
   note(
     `events stored in ${duckdbPath}; query: vigil query topBinaries --since 1h${dirFlag} (HTTP: ${url}/exporter/queries/<preset>)`,
   );
-  note(`policy API: ${url}/policies, docs: ${url}/docs`);
+  note(`policy API: ${url}/policies, docs: ${url}/docs; gRPC (vigil.v1.PolicyService): ${grpc.policies || 'disabled'}`);
+  note(
+    `Tetragon gRPC API: this node ${grpc.node || 'disabled'}, enriched ${grpc.fleet || 'disabled'}; events: vigil getevents -o compact${dirFlag}`,
+  );
   if (admin) {
     note(
       `admin token ${admin.created ? 'generated in' : 'in'} ${admin.file}: curl -H "Authorization: Bearer $(cat ${admin.file})" ${url}/policies`,
