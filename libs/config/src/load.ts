@@ -126,7 +126,10 @@ export function loadConfig<S extends Schema>(schema: S, options: LoadOptions = {
         attempt(raw, where(file, fileNode));
       }
       const envRaw = entry.env ? env[entry.env] : undefined;
-      if (entry.env && envRaw !== undefined && envRaw !== '') attempt(envRaw, `env ${entry.env}`);
+      // An empty variable counts as unset, except for a string field: there "" is a value (the
+      // documented way to turn off a file or an address, e.g. VIGIL_EXPORT_FILE= or VIGIL_GRPC_ADDRESS=).
+      if (entry.env && envRaw !== undefined && (envRaw !== '' || entry.kind === 'string'))
+        attempt(envRaw, `env ${entry.env}`);
       out[key] = value;
     }
     return out;

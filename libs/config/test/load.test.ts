@@ -10,6 +10,7 @@ const schema = {
     maxBytes: field.bytes({ env: 'VIGIL_SPOOL_MAX', default: 1024, min: 1, doc: 'spool bound' }),
     ring: field.bytes({ env: 'VIGIL_RING', default: 4096, powerOfTwo: true, doc: 'ring size' }),
     enabled: field.bool({ env: 'VIGIL_SPOOL_ENABLED', default: true, doc: 'spool on' }),
+    file: field.string({ env: 'VIGIL_SPOOL_FILE', default: '/var/spool/x', doc: 'empty disables' }),
   },
 };
 
@@ -47,6 +48,13 @@ describe('loadConfig', () => {
     expect(cfg.kafka.brokers).toEqual(['k1:9092', 'k2:9092']);
     expect(cfg.spool.maxBytes).toBe(64 * 1024 * 1024);
     expect(cfg.log.level).toBe('warn');
+  });
+
+  it('takes an empty variable as a value for a string field (turning it off), as unset for the others', () => {
+    const cfg = loadConfig(schema, { env: { VIGIL_SPOOL_FILE: '', VIGIL_SPOOL_MAX: '', VIGIL_SPOOL_ENABLED: '' } });
+    expect(cfg.spool.file).toBe('');
+    expect(cfg.spool.maxBytes).toBe(1024);
+    expect(cfg.spool.enabled).toBe(true);
   });
 
   it('reads the file named by VIGIL_CONFIG, JSON included', () => {
@@ -114,6 +122,6 @@ describe('loadConfig', () => {
       env: 'VIGIL_KAFKA_BROKERS',
       kind: 'host:port list',
     });
-    expect(rows).toHaveLength(13);
+    expect(rows).toHaveLength(14);
   });
 });
