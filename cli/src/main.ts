@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '@vigil/config';
 import { registerConfigCommand } from './commands/config';
+import { registerGetEventsCommand } from './commands/getevents';
 import { registerProbeCommand } from './commands/probe';
 import { registerQueryCommand } from './commands/query';
 import { registerRunCommand } from './commands/run';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerRunCommand(program);
+  registerGetEventsCommand(program);
   registerQueryCommand(program);
   registerVersionCommand(program);
   registerConfigCommand(program);

@@ -11,12 +11,19 @@
  * coloured empty string always triggered the padding), and Tetragon's caps loop iterated
  * indices instead of values; this checks the names.
  */
+import path from 'node:path';
+import { eventProcesses } from './enrich/event-processes';
 import type { KprobeArgument } from './hook-events';
 import type { GetEventsResponse, Process } from './tetragon';
 
 export interface CompactOptions {
   /** ANSI colours. Default false. */
   color?: boolean;
+  /**
+   * Append the process's lineage, nearest first: " ⇠ bash(412) ⇠ sshd(1)" from the event's parent
+   * and ancestors (ancestors only when the collector fills them). Default false (tetra's line).
+   */
+  ancestry?: boolean;
 }
 
 const CAPS_PAD = 120;
@@ -25,6 +32,15 @@ type Color = keyof typeof SGR;
 
 /** The compact line for an event, or undefined for an event kind this formatter does not know. */
 export function formatCompact(event: GetEventsResponse, options: CompactOptions = {}): string | undefined {
+  const line = compactLine(event, options);
+  if (line === undefined || !options.ancestry) return line;
+  const lineage = eventProcesses(event)
+    .slice(1)
+    .map((p) => `${path.basename(p.binary ?? '?')}(${p.pid ?? '?'})`);
+  return lineage.length ? `${line} ⇠ ${lineage.join(' ⇠ ')}` : line;
+}
+
+function compactLine(event: GetEventsResponse, options: CompactOptions): string | undefined {
   const paint = (color: Color, text: string): string => (options.color ? `\x1b[${SGR[color]}m${text}\x1b[0m` : text);
   const head = (emoji: string, word: string): string => paint('blue', `${emoji} ${word.padEnd(7)}`);
   const info = (p: Process): string => {

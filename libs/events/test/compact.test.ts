@@ -31,6 +31,18 @@ describe('formatCompact (tetra getevents -o compact)', () => {
     );
   });
 
+  it('appends the lineage, nearest first, when asked', () => {
+    const bash = makeProcess({ pid: 4, binary: '/usr/bin/bash' });
+    const sshd = makeProcess({ pid: 1, binary: '/usr/sbin/sshd' });
+    const exec = execResponse({ process: host, parent: bash, ancestors: [sshd], nodeName: 'node-a', time: t });
+    expect(formatCompact(exec, { ancestry: true })).toBe(
+      '🚀 process node-a /usr/bin/curl https://x ⇠ bash(4) ⇠ sshd(1)',
+    );
+    expect(formatCompact(exec)).toBe('🚀 process node-a /usr/bin/curl https://x');
+    const orphan = execResponse({ process: host, nodeName: 'node-a', time: t });
+    expect(formatCompact(orphan, { ancestry: true })).toBe('🚀 process node-a /usr/bin/curl https://x');
+  });
+
   it('right-aligns a CAP_SYS_ADMIN marker to column 120', () => {
     const root = makeProcess({ ...host, cap: { effective: ['CAP_CHOWN', 'CAP_SYS_ADMIN'] } });
     const line = formatCompact(execResponse({ process: root, nodeName: 'node-a', time: t })) as string;
