@@ -27,7 +27,23 @@ export interface EventBus {
   subscribe<T>(topic: TopicName, consumer: string, handler: BatchHandler<T>, options?: SubscribeOptions): () => void;
   /** Drops per topic and consumer: every message that was not delivered is counted here. */
   stats(): BusStats;
+  /**
+   * Messages each subscribed consumer has still to handle, per partition (InProcessBus: its queue,
+   * partition 0; KafkaBus: end offset minus committed offset, asked of the broker). Optional: a
+   * transport without it reports no lag.
+   */
+  consumerLag?(): Promise<ConsumerLag[]>;
   close(): Promise<void>;
+}
+
+/** One consumer's backlog on one partition of a topic. */
+export interface ConsumerLag {
+  /** The bus topic name (without the KafkaBus topicPrefix). */
+  topic: string;
+  consumer: string;
+  partition: number;
+  /** Messages published to the partition and not yet handled (Kafka: not yet committed) by the consumer. */
+  lag: number;
 }
 
 export interface BusStats {

@@ -1,11 +1,15 @@
-import type { BatchHandler, BusMessage, BusStats, EventBus } from './bus';
+import type { BatchHandler, BusMessage, BusStats, ConsumerLag, EventBus } from './bus';
 import type { TopicName } from './topics';
 
 interface Subscriber {
   id: string;
+  topic: string;
+  consumer: string;
   handler: BatchHandler<unknown>;
   queue: BusMessage<unknown>[][];
   queued: number;
+  /** Messages of the batch its handler has now. */
+  handling: number;
   running: boolean;
   idle: Array<() => void>;
 }
@@ -48,9 +52,12 @@ export class InProcessBus implements EventBus {
   subscribe<T>(topic: TopicName, consumer: string, handler: BatchHandler<T>): () => void {
     const sub: Subscriber = {
       id: `${topic}/${consumer}`,
+      topic,
+      consumer,
       handler: handler as BatchHandler<unknown>,
       queue: [],
       queued: 0,
+      handling: 0,
       running: false,
       idle: [],
     };
@@ -76,6 +83,13 @@ export class InProcessBus implements EventBus {
     return structuredClone(this.counters);
   }
 
+  /** Per subscription (one partition, 0): messages queued for it plus those its handler has now. */
+  async consumerLag(): Promise<ConsumerLag[]> {
+    return [...this.topics.values()]
+      .flat()
+      .map((s) => ({ topic: s.topic, consumer: s.consumer, partition: 0, lag: s.queued + s.handling }));
+  }
+
   async close(): Promise<void> {
     await this.flush();
     this.topics.clear();
@@ -89,11 +103,14 @@ export class InProcessBus implements EventBus {
     let batch: BusMessage<unknown>[] | undefined;
     while ((batch = sub.queue.shift()) !== undefined) {
       sub.queued -= batch.length;
+      sub.handling = batch.length;
       try {
         await sub.handler(batch);
         bump(this.counters.delivered, sub.id, batch.length);
       } catch {
         bump(this.counters.handlerErrors, sub.id, batch.length);
+      } finally {
+        sub.handling = 0;
       }
     }
     sub.running = false;

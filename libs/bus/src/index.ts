@@ -1,5 +1,5 @@
 export { Topic, type TopicName } from './topics';
-export type { BatchHandler, BusMessage, BusStats, EventBus, SubscribeOptions } from './bus';
+export type { BatchHandler, BusMessage, BusStats, ConsumerLag, EventBus, SubscribeOptions } from './bus';
 export { InProcessBus, type InProcessBusOptions } from './in-process-bus';
 export { jsonCodec, type Codec } from './codec';
 export { stderrLogger, type BusLogger } from './logger';

@@ -1,5 +1,5 @@
-import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
-import type { BatchHandler, BusMessage, BusStats, EventBus, SubscribeOptions } from './bus';
+import { Kafka, logLevel, type Admin, type KafkaConfig } from 'kafkajs';
+import type { BatchHandler, BusMessage, BusStats, ConsumerLag, EventBus, SubscribeOptions } from './bus';
 import { jsonCodec, type Codec } from './codec';
 import { BrokerLink } from './kafka/broker-link';
 import { emptyCounters, bump, type KafkaBusCounters } from './kafka/counters';
@@ -93,6 +93,9 @@ export class KafkaBus implements EventBus {
   private readonly deadLetters: DeadLetterSender;
   private parts: { spool: DiskSpool; link: BrokerLink; pipeline: PublishPipeline } | undefined;
   private state: 'new' | 'starting' | 'started' | 'closed' = 'new';
+  /** The admin connection consumerLag() asks the broker through, kept between calls. */
+  private lagAdmin: Admin | undefined;
+  private lagQuery: Promise<ConsumerLag[]> | undefined;
 
   constructor(private readonly options: KafkaBusOptions) {
     this.codec = options.codec ?? jsonCodec;
@@ -275,6 +278,88 @@ export class KafkaBus implements EventBus {
   }
 
   /**
+   * Each subscription's lag per partition: the partition's end offset (high watermark) minus the
+   * group's committed offset, asked of the broker — one ListOffsets per topic and one OffsetFetch
+   * per group, over one admin connection kept for it, so a scrape every few seconds costs a few
+   * small requests. A partition without a committed offset counts from its first offset for a
+   * subscription that starts at the beginning and is left out for one that starts at the end
+   * ('latest': where it started is not known). Overlapping calls share one query. It rejects when
+   * the broker does not answer within timeoutMs (the connection is made anew next time); it
+   * resolves to [] before start() and after close().
+   */
+  consumerLag(timeoutMs = 2_000): Promise<ConsumerLag[]> {
+    if (this.state !== 'started' || this.subscriptions.size === 0) return Promise.resolve([]);
+    this.lagQuery ??= this.queryLag(timeoutMs).finally(() => {
+      this.lagQuery = undefined;
+    });
+    return this.lagQuery;
+  }
+
+  private async queryLag(timeoutMs: number): Promise<ConsumerLag[]> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`consumer lag: Kafka did not answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([this.fetchLag(), timeout]);
+    } catch (e) {
+      const admin = this.lagAdmin;
+      this.lagAdmin = undefined;
+      await admin?.disconnect().catch(() => {});
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async fetchLag(): Promise<ConsumerLag[]> {
+    let admin = this.lagAdmin;
+    if (!admin) {
+      admin = this.kafka.admin();
+      this.lagAdmin = admin;
+      await admin.connect();
+    }
+    const targets = [...this.subscriptions].map((s) => s.target);
+    const ends = new Map<string, Promise<Array<{ partition: number; high: string; low: string }>>>();
+    for (const t of targets) if (!ends.has(t.kafkaTopic)) ends.set(t.kafkaTopic, admin.fetchTopicOffsets(t.kafkaTopic));
+    const perTarget = await Promise.all(
+      targets.map(async (t): Promise<ConsumerLag[]> => {
+        const [offsets, committed] = await Promise.all([
+          ends.get(t.kafkaTopic)!,
+          admin.fetchOffsets({ groupId: t.groupId, topics: [t.kafkaTopic] }),
+        ]);
+        const done = new Map(
+          (committed.find((c) => c.topic === t.kafkaTopic)?.partitions ?? []).map((p) => [
+            p.partition,
+            Number(p.offset),
+          ]),
+        );
+        const out: ConsumerLag[] = [];
+        for (const p of offsets) {
+          const high = Number(p.high);
+          const at = done.get(p.partition) ?? -1;
+          if (at < 0 && !t.fromBeginning) continue;
+          out.push({
+            topic: t.statsTopic,
+            consumer: t.consumer,
+            partition: p.partition,
+            lag: Math.max(0, high - (at >= 0 ? at : Number(p.low))),
+          });
+        }
+        return out;
+      }),
+    );
+    return perTarget
+      .flat()
+      .sort(
+        (a, b) => a.topic.localeCompare(b.topic) || a.consumer.localeCompare(b.consumer) || a.partition - b.partition,
+      );
+  }
+
+  /**
    * Stops the consumers (a batch being handled is not committed: it is delivered again), sends or
    * spools what is in memory and closes the spool; what the spool holds is replayed at next start.
    */
@@ -290,6 +375,10 @@ export class KafkaBus implements EventBus {
       await this.parts.spool.close();
     }
     await this.deadLetters.close().catch(() => {});
+    await this.lagQuery?.catch(() => {});
+    const admin = this.lagAdmin;
+    this.lagAdmin = undefined;
+    await admin?.disconnect().catch(() => {});
   }
 
   private started(what: string): { spool: DiskSpool; link: BrokerLink; pipeline: PublishPipeline } {

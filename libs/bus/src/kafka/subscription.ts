@@ -137,6 +137,12 @@ export class Subscription {
     this.statsKey = `${o.statsTopic}/${o.consumer}`;
   }
 
+  /** What it reads and as which group (KafkaBus.consumerLag asks the broker about it). */
+  get target(): { kafkaTopic: string; statsTopic: string; consumer: string; groupId: string; fromBeginning: boolean } {
+    const { kafkaTopic, statsTopic, consumer, groupId, fromBeginning } = this.o;
+    return { kafkaTopic, statsTopic, consumer, groupId, fromBeginning };
+  }
+
   start(): void {
     this.running = this.run();
   }
