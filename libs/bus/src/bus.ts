@@ -29,10 +29,10 @@ export interface EventBus {
   stats(): BusStats;
   /**
    * Messages each subscribed consumer has still to handle, per partition (InProcessBus: its queue,
-   * partition 0; KafkaBus: end offset minus committed offset, asked of the broker). Optional: a
-   * transport without it reports no lag.
+   * partition 0; KafkaBus: end offset minus committed offset, asked of the broker, rejecting after
+   * timeoutMs). Optional: a transport without it reports no lag.
    */
-  consumerLag?(): Promise<ConsumerLag[]>;
+  consumerLag?(timeoutMs?: number): Promise<ConsumerLag[]>;
   close(): Promise<void>;
 }
 
