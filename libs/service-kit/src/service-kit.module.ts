@@ -2,6 +2,7 @@ import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { InProcessBus, type EventBus } from '@vigil/bus';
 import { loadConfig, type LoadOptions, type Schema } from '@vigil/config';
 import { HealthController } from './health.controller';
+import { Metrics } from './metrics';
 import { Readiness } from './readiness';
 import { EVENT_BUS, SERVICE_NAME, VIGIL_CONFIG } from './tokens';
 
@@ -18,8 +19,10 @@ export interface ServiceKitOptions {
 
 /**
  * What every Vigil service gets: its validated configuration (loaded once, at module creation,
- * so a bad value stops the start with a precise ConfigError), its event bus, and
- * health/readiness endpoints.
+ * so a bad value stops the start with a precise ConfigError), its event bus,
+ * health/readiness endpoints, and its own Prometheus registry (`Metrics`). GET /metrics is
+ * MetricsController, which each service module lists among its own controllers so a composition
+ * root's route prefix applies to it.
  */
 @Global()
 @Module({})
@@ -33,8 +36,9 @@ export class ServiceKitModule {
         { provide: VIGIL_CONFIG, useFactory: () => loadConfig(options.schema, options.load) },
         { provide: EVENT_BUS, useValue: options.bus ?? new InProcessBus() },
         Readiness,
+        Metrics,
       ],
-      exports: [SERVICE_NAME, VIGIL_CONFIG, EVENT_BUS, Readiness],
+      exports: [SERVICE_NAME, VIGIL_CONFIG, EVENT_BUS, Readiness, Metrics],
     };
   }
 }
