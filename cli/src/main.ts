@@ -6,6 +6,7 @@ import { registerGetEventsCommand } from './commands/getevents';
 import { registerProbeCommand } from './commands/probe';
 import { registerQueryCommand } from './commands/query';
 import { registerRunCommand } from './commands/run';
+import { registerTracingPolicyCommand } from './commands/tracingpolicy';
 import { registerVersionCommand } from './commands/version';
 import { CliError, EXIT } from './exit-codes';
 
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerVersionCommand(program);
   registerConfigCommand(program);
   registerProbeCommand(program);
+  registerTracingPolicyCommand(program);
   return program;
 }
 
