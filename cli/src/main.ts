@@ -6,6 +6,7 @@ import { registerGetEventsCommand } from './commands/getevents';
 import { registerProbeCommand } from './commands/probe';
 import { registerQueryCommand } from './commands/query';
 import { registerRunCommand } from './commands/run';
+import { registerStatusCommand } from './commands/status';
 import { registerTracingPolicyCommand } from './commands/tracingpolicy';
 import { registerVersionCommand } from './commands/version';
 import { CliError, EXIT } from './exit-codes';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerConfigCommand(program);
   registerProbeCommand(program);
   registerTracingPolicyCommand(program);
+  registerStatusCommand(program);
   return program;
 }
 
