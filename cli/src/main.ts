@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '@vigil/config';
+import { registerCompletionCommand } from './commands/completion';
 import { registerConfigCommand } from './commands/config';
 import { registerGetEventsCommand } from './commands/getevents';
 import { registerProbeCommand } from './commands/probe';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerProbeCommand(program);
   registerTracingPolicyCommand(program);
   registerStatusCommand(program);
+  registerCompletionCommand(program);
   return program;
 }
 
