@@ -17,6 +17,7 @@ export {
   type Reading,
 } from './scraped';
 export { observeCalls, type CallObservation } from './observe-calls';
+export { registerGrpcStreamMetrics, type StreamCounters } from './grpc-stream-metrics';
 export { Registry as MetricsRegistry, type Counter, type Histogram } from 'prom-client';
 export {
   metricsDocProblems,
