@@ -1,9 +1,10 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { ServiceKitModule } from '@vigil/service-kit';
+import { MetricsController, ServiceKitModule } from '@vigil/service-kit';
 import { CollectorBus } from './collector-bus';
 import { collectorSchema } from './collector.config';
 import { COLLECTOR_OPTIONS, type CollectorModuleOptions } from './collector.options';
 import { SensorsEndpoint } from './grpc/sensors-endpoint';
+import { CollectorMetrics } from './metrics';
 import { NodePolicySync } from './node-policy-sync';
 import { NodeWorkloads } from './node-workloads';
 import { ProcessPipelineProvider } from './process-pipeline.provider';
@@ -29,7 +30,7 @@ export class CollectorModule {
           ...(options.bus ? { bus: options.bus } : {}),
         }),
       ],
-      controllers: [StatusController],
+      controllers: [StatusController, MetricsController],
       providers: [
         { provide: COLLECTOR_OPTIONS, useValue: options },
         CollectorBus,
@@ -37,6 +38,7 @@ export class CollectorModule {
         NodeWorkloads,
         ProcessPipelineProvider,
         SensorsEndpoint,
+        CollectorMetrics,
       ],
       exports: [ProcessPipelineProvider, SensorsEndpoint],
     };

@@ -1,9 +1,10 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { EventBus } from '@vigil/bus';
 import type { LoadOptions } from '@vigil/config';
-import { ServiceKitModule } from '@vigil/service-kit';
+import { MetricsController, ServiceKitModule } from '@vigil/service-kit';
 import { enricherSchema } from './enricher.config';
 import { EnrichmentProvider } from './enrichment.provider';
+import { EnricherMetrics } from './metrics';
 import { StatusController } from './status.controller';
 import { OWNS_BUS } from './tokens';
 
@@ -26,8 +27,8 @@ export class EnricherModule {
       imports: [
         ServiceKitModule.forRoot({ name: 'enricher', schema: enricherSchema, bus: options.bus, load: options.load }),
       ],
-      controllers: [StatusController],
-      providers: [EnrichmentProvider, { provide: OWNS_BUS, useValue: options.ownsBus ?? false }],
+      controllers: [StatusController, MetricsController],
+      providers: [EnrichmentProvider, { provide: OWNS_BUS, useValue: options.ownsBus ?? false }, EnricherMetrics],
       exports: [EnrichmentProvider],
     };
   }

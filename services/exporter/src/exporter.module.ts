@@ -1,10 +1,11 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { ServiceKitModule } from '@vigil/service-kit';
+import { MetricsController, ServiceKitModule } from '@vigil/service-kit';
 import { EventsController } from './events.controller';
 import { exporterSchema } from './exporter.config';
 import { EXPORTER_OPTIONS, type ExporterModuleOptions } from './exporter.options';
 import { ExporterRuntime } from './exporter.runtime';
 import { FleetSensors } from './grpc/fleet-sensors';
+import { ExporterMetrics } from './metrics';
 import { QueriesController } from './queries.controller';
 import { StatusController } from './status.controller';
 
@@ -25,8 +26,8 @@ export class ExporterModule {
           ...(options.bus ? { bus: options.bus } : {}),
         }),
       ],
-      controllers: [StatusController, EventsController, QueriesController],
-      providers: [{ provide: EXPORTER_OPTIONS, useValue: options }, ExporterRuntime, FleetSensors],
+      controllers: [StatusController, EventsController, QueriesController, MetricsController],
+      providers: [{ provide: EXPORTER_OPTIONS, useValue: options }, ExporterRuntime, FleetSensors, ExporterMetrics],
       exports: [ExporterRuntime, FleetSensors],
     };
   }

@@ -1,11 +1,12 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { EventBus } from '@vigil/bus';
 import type { LoadOptions } from '@vigil/config';
-import { ServiceKitModule } from '@vigil/service-kit';
+import { MetricsController, ServiceKitModule } from '@vigil/service-kit';
 import { PolicyGrpcProvider } from './grpc/policy-grpc.provider';
 import { ApiDocs } from './http/api-docs';
 import { PoliciesController } from './http/policies.controller';
 import { policyEngineSchema } from './policy-engine.config';
+import { PolicyEngineMetrics } from './metrics';
 import { PolicyLogProvider } from './policy-log.provider';
 import { TokenAuthProvider } from './token-auth.provider';
 
@@ -26,8 +27,8 @@ export class PolicyEngineModule {
     return {
       module: PolicyEngineModule,
       imports: [ServiceKitModule.forRoot({ name: 'policy-engine', schema: policyEngineSchema, ...options })],
-      controllers: [PoliciesController],
-      providers: [PolicyLogProvider, TokenAuthProvider, ApiDocs, PolicyGrpcProvider],
+      controllers: [PoliciesController, MetricsController],
+      providers: [PolicyLogProvider, TokenAuthProvider, ApiDocs, PolicyGrpcProvider, PolicyEngineMetrics],
       exports: [PolicyLogProvider, PolicyGrpcProvider],
     };
   }
