@@ -10,7 +10,8 @@ import {
 import { getEvents, sensorsClient } from '@vigil/rpc';
 import { resolveDataDir } from '../all-in-one/data-dir';
 import { CliError, EXIT } from '../exit-codes';
-import { rpcFailure, sensorsAddress } from '../grpc/target';
+import { fleetEventsTarget, nodeTarget, type GrpcTarget } from '../grpc/policy-target';
+import { rpcFailure } from '../grpc/rpc-failure';
 
 interface GetEventsOptions {
   output: 'json' | 'compact';
@@ -104,7 +105,10 @@ Exit codes: 0 stream ended (interrupted, --max-events, --timeout); 1 the server 
         if (e instanceof FilterError) throw new CliError(e.message.replace(/^allow_list\[0\]\./, ''), EXIT.usage);
         throw e;
       }
-      const address = sensorsAddress(opts.serverAddress, resolveDataDir(opts.dataDir), opts.fleet === true);
+      const dataDir = resolveDataDir(opts.dataDir);
+      const target = opts.fleet
+        ? fleetEventsTarget(opts.serverAddress, dataDir)
+        : nodeTarget(opts.serverAddress, dataDir);
       const color = opts.color === 'always' || (opts.color === 'auto' && process.stdout.isTTY === true);
       const print = (event: GetEventsResponse): void => {
         if (opts.output === 'json') process.stdout.write(`${JSON.stringify(event)}\n`);
@@ -113,17 +117,17 @@ Exit codes: 0 stream ended (interrupted, --max-events, --timeout); 1 the server 
           if (line) process.stdout.write(`${line}\n`);
         }
       };
-      await stream(address, opts, filter, print);
+      await stream(target, opts, filter, print);
     });
 }
 
 async function stream(
-  address: string,
+  target: GrpcTarget,
   opts: GetEventsOptions,
   filter: EventFilter | undefined,
   print: (event: GetEventsResponse) => void,
 ): Promise<void> {
-  const client = sensorsClient(address, opts.token ? { token: opts.token } : {});
+  const client = sensorsClient(target.address, opts.token ? { token: opts.token } : {});
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   process.once('SIGINT', onSignal);
@@ -136,7 +140,7 @@ async function stream(
       if (opts.maxEvents && ++seen >= opts.maxEvents) stop.abort();
     }
   } catch (e) {
-    throw rpcFailure(e, address);
+    throw rpcFailure(e, { target, tokenHint: 'pass --token or set VIGIL_TOKEN' });
   } finally {
     clearTimeout(timer);
     process.off('SIGINT', onSignal);

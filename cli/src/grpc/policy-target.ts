@@ -45,6 +45,21 @@ export function nodeTarget(flag: string | undefined, dataDir: string, given = '-
 }
 
 /**
+ * The fleet's Tetragon API (FineGuidanceSensors of the exporter): --server-address as given, else
+ * the local `vigil run` of the data directory (run.json, grpc.fleet: its enriched events).
+ */
+export function fleetEventsTarget(flag: string | undefined, dataDir: string, given = '--server-address'): GrpcTarget {
+  if (flag) return { address: checkAddress(flag, given), source: given, local: false };
+  const run = runningEndpoint(dataDir);
+  if (!run?.grpc?.fleet)
+    throw new CliError(
+      `no fleet API address: no running vigil run for ${dataDir} serving one (run.json); pass --server-address <exporter host:port>`,
+      EXIT.unavailable,
+    );
+  return { address: run.grpc.fleet, source: `the vigil run of ${dataDir} (run.json)`, local: true };
+}
+
+/**
  * The policy engine's vigil.v1.PolicyService: --policy-engine (or VIGIL_POLICY_ENGINE_ADDRESS) as
  * given, else the local `vigil run` of the data directory (run.json, grpc.policies).
  */

@@ -32,15 +32,18 @@ type Color = keyof typeof SGR;
 
 /** The compact line for an event, or undefined for an event kind this formatter does not know. */
 export function formatCompact(event: GetEventsResponse, options: CompactOptions = {}): string | undefined {
-  const line = compactLine(event, options);
-  if (line === undefined || !options.ancestry) return line;
-  const lineage = eventProcesses(event)
-    .slice(1)
-    .map((p) => `${path.basename(p.binary ?? '?')}(${p.pid ?? '?'})`);
-  return lineage.length ? `${line} ⇠ ${lineage.join(' ⇠ ')}` : line;
+  return compactLine(event, options, options.ancestry ? lineage(event) : '');
 }
 
-function compactLine(event: GetEventsResponse, options: CompactOptions): string | undefined {
+/** " ⇠ bash(412) ⇠ sshd(1)": parent, then ancestors, nearest first; "" without a parent. */
+function lineage(event: GetEventsResponse): string {
+  const above = eventProcesses(event)
+    .slice(1)
+    .map((p) => `${path.basename(p.binary ?? '?')}(${p.pid ?? '?'})`);
+  return above.length ? ` ⇠ ${above.join(' ⇠ ')}` : '';
+}
+
+function compactLine(event: GetEventsResponse, options: CompactOptions, lineage: string): string | undefined {
   const paint = (color: Color, text: string): string => (options.color ? `\x1b[${SGR[color]}m${text}\x1b[0m` : text);
   const head = (emoji: string, word: string): string => paint('blue', `${emoji} ${word.padEnd(7)}`);
   const info = (p: Process): string => {
@@ -51,17 +54,17 @@ function compactLine(event: GetEventsResponse, options: CompactOptions): string 
   if (event.process_exec?.process) {
     const p = event.process_exec.process;
     const line = `${head('🚀', 'process')} ${info(p)} ${paint('cyan', p.arguments ?? '')}`;
-    return withCaps(line, capsTrailer(p), paint);
+    return withCaps(`${line}${lineage}`, capsTrailer(p), paint);
   }
   if (event.process_exit?.process) {
     const exit = event.process_exit;
     const p = exit.process as Process;
     const status = exit.signal ? exit.signal : String(exit.status ?? 0);
     const line = `${head('💥', 'exit')} ${info(p)} ${paint('cyan', p.arguments ?? '')} ${paint('red', status)}`;
-    return withCaps(line, capsTrailer(p), paint);
+    return withCaps(`${line}${lineage}`, capsTrailer(p), paint);
   }
   if (event.process_loader?.process)
-    return `${head('📚', 'loader')} ${info(event.process_loader.process)} ${paint('cyan', event.process_loader.path ?? '')}`;
+    return `${head('📚', 'loader')} ${info(event.process_loader.process)} ${paint('cyan', event.process_loader.path ?? '')}${lineage}`;
   const hook = event.process_kprobe ?? event.process_lsm ?? event.process_tracepoint ?? event.process_uprobe;
   if (hook?.process) {
     // Tetragon prints kprobes per function ("📚 read" ...); one generic line covers every hook:
@@ -86,7 +89,7 @@ function compactLine(event: GetEventsResponse, options: CompactOptions): string 
         : event.process_uprobe
           ? 'uprobe'
           : 'kprobe';
-    return `${head('🔧', kind)} ${info(hook.process)} ${what ?? ''} ${paint('cyan', args)}${action}`;
+    return `${head('🔧', kind)} ${info(hook.process)} ${what ?? ''} ${paint('cyan', args)}${action}${lineage}`;
   }
   return undefined;
 }

@@ -6,6 +6,7 @@ import {
   fineGuidanceSensors,
   requireToken,
   RpcServer,
+  withPort,
   type FineGuidanceSensors,
 } from '@vigil/rpc';
 import { Readiness, VIGIL_CONFIG } from '@vigil/service-kit';
@@ -65,10 +66,10 @@ export class SensorsEndpoint implements OnApplicationBootstrap, OnApplicationShu
     if (!this.address) return;
     const server = new RpcServer(this.token ? { authorize: requireToken(this.token) } : {});
     server.addService(this.sensors.definition, this.sensors.handlers);
-    await server.listen(this.address);
+    this.boundAddress = withPort(this.address, await server.listen(this.address));
     this.server = server;
     this.logger.log(
-      `Tetragon gRPC API (FineGuidanceSensors) on ${this.address}${this.token ? ' (token required)' : ''}`,
+      `Tetragon gRPC API (FineGuidanceSensors) on ${this.boundAddress}${this.token ? ' (token required)' : ''}`,
     );
   }
 
