@@ -21,7 +21,10 @@ import { CollectorModule } from '@vigil/collector';
 import { contractsCodec } from '@vigil/contracts';
 import { EnricherModule } from '@vigil/enricher';
 import { ExporterModule } from '@vigil/exporter';
-import { PolicyEngineModule, PolicyLogProvider } from '@vigil/policy-engine';
+import { PolicyEngineModule, PolicyGrpcProvider, PolicyLogProvider } from '@vigil/policy-engine';
+import { FleetSensors } from '@vigil/exporter';
+import { RpcStatus } from '@vigil/rpc';
+import { tetragonClient, type TetragonClient } from '@vigil/rpc/dist/testing/tetragon-client';
 import { FakeKubeNode } from '@vigil/policy-kernel/dist/testing/fake-kube-node';
 import { ClickHouseEventStore } from '@vigil/store';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -36,6 +39,8 @@ const EXAMPLE = fs.readFileSync(
   'utf8',
 );
 const POLICY_ID = 'default:file-monitoring-filtered';
+const TETRAGON_API =
+  process.env['VIGIL_TETRAGON_API'] ?? path.resolve(__dirname, '../../../shared/tetragon-api/tetragon-api.json');
 
 async function until<T>(what: string, get: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -66,6 +71,10 @@ describe.skipIf(kernelSkipReason !== undefined)(
     const myCat = path.join(dir, 'cat');
     let engineUrl = '';
     let collectorUrl = '';
+    let fleetAddress = '';
+    const clients: TetragonClient[] = [];
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const fleetEvents: Array<Record<string, any>> = [];
 
     const bus = (name: string, codec: Codec): KafkaBus => {
       const b = new KafkaBus({
@@ -122,6 +131,7 @@ describe.skipIf(kernelSkipReason !== undefined)(
             env: {
               ...common,
               VIGIL_POLICY_ENGINE_TOKENS: JSON.stringify({ tokens: [{ subject: 'e2e', token: ADMIN, admin: true }] }),
+              VIGIL_POLICY_ENGINE_GRPC_ADDRESS: '127.0.0.1:0',
             },
           },
         }),
@@ -145,7 +155,7 @@ describe.skipIf(kernelSkipReason !== undefined)(
           },
         }),
       );
-      await start(
+      const exporter = await start(
         ExporterModule.register({
           load: {
             env: {
@@ -154,10 +164,14 @@ describe.skipIf(kernelSkipReason !== undefined)(
               VIGIL_CLICKHOUSE_DATABASE: database,
               VIGIL_EXPORTER_SPOOL_DIR: path.join(dir, 'exporter-spool'),
               VIGIL_EXPORTER_FLUSH_INTERVAL_MS: '200',
+              // The fleet's Tetragon API, its policy calls carried out by the policy engine's gRPC API.
+              VIGIL_EXPORTER_GRPC_ADDRESS: '127.0.0.1:0',
+              VIGIL_EXPORTER_POLICY_ENGINE_ADDRESS: engine.get(PolicyGrpcProvider).boundAddress,
             },
           },
         }),
       );
+      fleetAddress = exporter.get(FleetSensors).boundAddress;
       // The collector builds its own KafkaBus from configuration, as on a node. No workloads file:
       // the pod comes from the enricher's WorkloadMap on vigil.workloads.
       const collector = await start(
@@ -168,6 +182,7 @@ describe.skipIf(kernelSkipReason !== undefined)(
               VIGIL_NODE_LABELS: 'vigil.dev/pool=e2e',
               VIGIL_COLLECTOR_SPOOL_DIR: path.join(dir, 'collector-spool'),
               VIGIL_EXPORT_FILE: path.join(dir, 'events.log'),
+              VIGIL_GRPC_ADDRESS: `unix://${path.join(dir, 'vigil.sock')}`,
             },
           },
         }),
@@ -176,6 +191,7 @@ describe.skipIf(kernelSkipReason !== undefined)(
     }, 90_000);
 
     afterAll(async () => {
+      for (const c of clients) c.close();
       // Collector first (its last events), the consumers after; reverse start order.
       for (const app of apps.reverse()) await app.close().catch((e: unknown) => console.error(e));
       for (const b of buses) await b.close().catch(() => {});
@@ -187,6 +203,26 @@ describe.skipIf(kernelSkipReason !== undefined)(
     });
 
     it('a policy from the REST API loads on the node and kills a pod process; its events are in ClickHouse with the pod context', async () => {
+      // A Tetragon client (built from Tetragon's descriptor) follows the fleet through the exporter,
+      // filtered to the pod's namespace and name and to this cat, from before anything happens.
+      const fleet = tetragonClient(TETRAGON_API, fleetAddress);
+      clients.push(fleet);
+      const stream = fleet.getEvents({
+        allow_list: [{ namespace: ['default'], pod_regex: ['^reader-'], binary_regex: [`^${myCat}$`] }],
+      });
+      stream.on('data', (e: (typeof fleetEvents)[number]) => fleetEvents.push(e));
+      stream.on('error', (e: { code: number }) => {
+        if (e.code !== RpcStatus.CANCELLED) throw e;
+      });
+      // Its consumer starts at the end of vigil.events once Kafka assigned it: run the cat (not
+      // yet matched by any policy) in the pod until the stream shows it.
+      await until('the fleet stream to show the pod', async () => {
+        if (fleetEvents.length > 0) return true;
+        FakeKubeNode.runIn(cgroup, [myCat, '/dev/null']);
+        await new Promise((r) => setTimeout(r, 400));
+        return undefined;
+      });
+
       // The API has no kubectl context: a namespaced policy names its namespace.
       const yaml = EXAMPLE.replace('"/usr/bin/cat"', JSON.stringify(myCat)).replace(
         'metadata: { name: "file-monitoring-filtered" }',
@@ -253,6 +289,66 @@ describe.skipIf(kernelSkipReason !== undefined)(
         action: 'KPROBE_ACTION_SIGKILL',
       });
       expect(rows.find((r) => r['event_type'] === 'process_exit')).toMatchObject({ exit_signal: 'SIGKILL' });
+
+      // The same three events reached the Tetragon client through the fleet API, with the pod.
+      const ofKilled = (kind: string) =>
+        fleetEvents.find((e) => e[kind]?.process?.pid?.value === killed.pid)?.[kind] as
+          (typeof fleetEvents)[number] | undefined;
+      await until('exec, kprobe and exit on the fleet stream', async () =>
+        ofKilled('process_exec') && ofKilled('process_kprobe') && ofKilled('process_exit') ? true : undefined,
+      );
+      expect(ofKilled('process_exec')!.process.pod).toMatchObject({
+        namespace: 'default',
+        name: 'reader-6f7d9',
+        pod_labels: { app: 'reader', team: 'e2e' },
+      });
+      expect(ofKilled('process_kprobe')).toMatchObject({
+        policy_name: 'file-monitoring-filtered',
+        action: 'KPROBE_ACTION_SIGKILL',
+      });
+      expect(ofKilled('process_exit')).toMatchObject({ signal: 'SIGKILL' });
+      expect(
+        fleetEvents.every(
+          (e) => (e['process_exec'] ?? e['process_exit'] ?? e['process_kprobe'])?.process?.pod?.namespace === 'default',
+        ),
+      ).toBe(true);
+    });
+
+    it("Tetragon's policy calls through the fleet API reach the policy engine with the caller's token, and the nodes follow", async () => {
+      const anonymous = tetragonClient(TETRAGON_API, fleetAddress);
+      const admin = tetragonClient(TETRAGON_API, fleetAddress, ADMIN);
+      clients.push(anonymous, admin);
+      await expect(anonymous.unary('ListTracingPolicies')).rejects.toMatchObject({ code: RpcStatus.UNAUTHENTICATED });
+      const listed = (await admin.unary('ListTracingPolicies'))['policies'] as Array<Record<string, unknown>>;
+      expect(listed).toEqual([
+        expect.objectContaining({
+          name: 'file-monitoring-filtered',
+          namespace: 'default',
+          state: 'TP_STATE_ENABLED',
+          mode: 'TP_MODE_ENFORCE',
+        }),
+      ]);
+      expect(Number(listed[0]!['kernel_memory_bytes'])).toBeGreaterThan(0);
+      await admin.unary('ConfigureTracingPolicy', {
+        name: 'file-monitoring-filtered',
+        namespace: 'default',
+        mode: 'TP_MODE_MONITOR',
+      });
+      await until('the node to report the monitor-mode version', async () => {
+        const body = (await (await call('GET', `/policies/${encodeURIComponent(POLICY_ID)}/status`)).json()) as {
+          nodes: Array<{ node: string; state: string; version: number; mode: string }>;
+        };
+        return body.nodes.find((n) => n.node === node && n.version === 2 && n.mode === 'POLICY_MODE_MONITOR');
+      });
+      const monitored = FakeKubeNode.runIn(cgroup, [myCat, secret]);
+      expect(monitored.signal).toBeNull();
+      expect(monitored.stdout).toBe('the secret content\n');
+      await admin.unary('DeleteTracingPolicy', { name: 'file-monitoring-filtered', namespace: 'default' });
+      expect((await admin.unary('ListTracingPolicies'))['policies'] ?? []).toEqual([]);
+      await until('the collector to unload it', async () => {
+        const status = (await (await fetch(`${collectorUrl}/status`)).json()) as { policies: Array<{ name: string }> };
+        return status.policies.some((p) => p.name === 'file-monitoring-filtered') ? undefined : true;
+      });
     });
   },
 );

@@ -62,11 +62,26 @@ export class FleetPolicies implements TracingPolicyBackend {
   }
 }
 
-/** The policy engine's client as FleetPolicies calls it: the caller's metadata passed on. */
+/**
+ * The policy engine's client as FleetPolicies calls it: the caller's metadata passed on, and the
+ * engine's refusal (NOT_FOUND, UNAUTHENTICATED, INVALID_ARGUMENT with every problem, ...) handed
+ * back to the caller as it is; the engine unreachable is UNAVAILABLE.
+ */
 export function forwardingCall(client: RpcClient): Call {
-  return (method, request, metadata) => {
+  return async (method, request, metadata) => {
     const authorization = metadata.get('authorization')[0];
-    return client.call(method, request, 30_000, typeof authorization === 'string' ? { authorization } : {});
+    try {
+      return await client.call(method, request, 30_000, typeof authorization === 'string' ? { authorization } : {});
+    } catch (e) {
+      const { code, details } = e as { code?: unknown; details?: unknown };
+      if (typeof code === 'number' && typeof details === 'string') {
+        throw new RpcError(
+          code,
+          code === RpcStatus.UNAVAILABLE ? `the policy engine is unavailable: ${details}` : details,
+        );
+      }
+      throw e;
+    }
   };
 }
 
