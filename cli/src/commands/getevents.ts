@@ -12,6 +12,8 @@ import { resolveDataDir } from '../all-in-one/data-dir';
 import { CliError, EXIT } from '../exit-codes';
 import { fleetEventsTarget, nodeTarget, type GrpcTarget } from '../grpc/policy-target';
 import { rpcFailure } from '../grpc/rpc-failure';
+import { exporterUrl } from '../query/endpoint';
+import { eventIdentity, storedEvents } from '../query/stored-events';
 
 interface GetEventsOptions {
   output: 'json' | 'compact';
@@ -31,6 +33,9 @@ interface GetEventsOptions {
   color: 'auto' | 'always' | 'never';
   maxEvents?: number;
   timeout?: number;
+  since?: string;
+  follow?: boolean;
+  url?: string;
 }
 
 const list = (value: string, previous: string[] = []): string[] => [...previous, ...value.split(',').filter(Boolean)];
@@ -79,12 +84,24 @@ export function registerGetEventsCommand(program: Command): void {
     .option('--host', 'only events of processes outside any pod')
     .option('--no-ancestry', 'compact: leave out the " ⇠ parent(pid) ⇠ …" lineage')
     .addOption(new Option('--color <when>', 'compact: colours').choices(['auto', 'always', 'never']).default('auto'))
+    .option(
+      '--since <time>',
+      'first print the stored events since then (RFC 3339, or 30s, 15m, 24h, 7d before now), then stop',
+    )
+    .option('-f, --follow', 'with --since: go on with the live stream after the stored events')
+    .addOption(
+      new Option('--url <url>', "with --since: the exporter's base URL (default: the local vigil run's)").env(
+        'VIGIL_QUERY_URL',
+      ),
+    )
     .addOption(new Option('--max-events <n>', 'stop after this many events').argParser(positive('a count')))
     .addOption(new Option('--timeout <seconds>', 'stop after this long').argParser(positive('seconds')))
     .addHelpText(
       'after',
       `
-Streams until interrupted (Ctrl-C), --max-events or --timeout. Events are live: the stream starts now.
+Without --since: the live stream, from now until interrupted (Ctrl-C), --max-events or --timeout.
+With --since: the stored events since then (the exporter's store, filtered the same way), then
+exit — or, with --follow, the live stream after them (no event twice at the seam).
 
 Examples:
   vigil getevents -o compact
@@ -92,6 +109,8 @@ Examples:
   vigil getevents --fleet -o compact --namespaces default --pods '^web-'
   vigil getevents --policy-names block-cat -o json | jq .process_kprobe.action
   vigil getevents --server-address 127.0.0.1:54321     # a collector (or Tetragon) on TCP
+  vigil getevents -o compact --since 15m --processes curl      # what ran in the last 15 minutes
+  vigil getevents -o compact --since 1h -f                      # the last hour, then live
 
 Exit codes: 0 stream ended (interrupted, --max-events, --timeout); 1 the server failed the stream;
 2 bad flags or a filter the server refused; 4 nothing answers at the address.`,
@@ -117,7 +136,13 @@ Exit codes: 0 stream ended (interrupted, --max-events, --timeout); 1 the server 
           if (line) process.stdout.write(`${line}\n`);
         }
       };
-      await stream(target, opts, filter, print);
+      if (opts.follow && !opts.since)
+        throw new CliError('--follow goes with --since (without it the stream is live anyway)', EXIT.usage);
+      if (opts.since) {
+        const exporter = exporterUrl(opts.url, dataDir);
+        const pass = compileEventFilter(filter ? [filter] : [], []);
+        await history(exporter, opts, pass, print, opts.follow ? target : undefined, filter);
+      } else await stream(target, opts, filter, print);
     });
 }
 
@@ -126,9 +151,9 @@ async function stream(
   opts: GetEventsOptions,
   filter: EventFilter | undefined,
   print: (event: GetEventsResponse) => void,
+  stop = new AbortController(),
 ): Promise<void> {
   const client = sensorsClient(target.address, opts.token ? { token: opts.token } : {});
-  const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -147,6 +172,46 @@ async function stream(
     process.off('SIGTERM', onSignal);
     client.close();
   }
+}
+
+/**
+ * The stored events since --since, filtered here as the server would; with a live target, the
+ * live stream is opened first and what it delivers meanwhile is held, then printed after the
+ * stored events minus those already printed, and the stream goes on.
+ */
+async function history(
+  exporter: string,
+  opts: GetEventsOptions,
+  pass: (e: GetEventsResponse) => boolean,
+  print: (event: GetEventsResponse) => void,
+  live: GrpcTarget | undefined,
+  filter: EventFilter | undefined,
+): Promise<void> {
+  const held: GetEventsResponse[] = [];
+  // Until the stored events are out, live ones are held; then they print as they come.
+  const sink: { live?: (e: GetEventsResponse) => void } = {};
+  const stop = new AbortController();
+  const following = live
+    ? stream(live, opts, filter, (e) => (sink.live ? sink.live(e) : held.push(e)), stop)
+    : undefined;
+  // Only events near the seam can be in both: remember those, not the whole history.
+  const seam = Date.now() - 10_000;
+  const printed = new Set<string>();
+  let count = 0;
+  for await (const event of storedEvents(exporter, opts.since!)) {
+    if (!pass(event)) continue;
+    if (following && Date.parse(event.time ?? '') >= seam) printed.add(eventIdentity(event));
+    print(event);
+    if (opts.maxEvents && ++count >= opts.maxEvents) {
+      stop.abort();
+      await following;
+      return;
+    }
+  }
+  if (!following) return;
+  for (const e of held) if (!printed.has(eventIdentity(e))) print(e);
+  sink.live = (e) => (printed.has(eventIdentity(e)) ? undefined : print(e));
+  await following;
 }
 
 /** The flags as one Tetragon filter (every flag must match), or undefined for none. */

@@ -111,6 +111,45 @@ describe.skipIf(!canRunBpf)(
       );
     }, 60_000);
 
+    it('--since prints the stored run and exits; with -f it goes on live without repeating the seam', async () => {
+      const marker = `vigil-since-${process.pid}`;
+      const first = spawn('/usr/bin/bash', ['-c', `: stored ${marker}`]);
+      await new Promise((r) => first.once('exit', r));
+      const args = ['-o', 'compact', '--processes', '^/usr/bin/bash$', '--data-dir', dataDir, '--color', 'never'];
+      // Stored within a second or two (the all-in-one's exporter batches into DuckDB).
+      let stored = '';
+      await until(
+        () => {
+          const res = spawnSync(process.execPath, [CLI, 'getevents', ...args, '--since', '5m'], { encoding: 'utf8' });
+          expect(res.status, res.stderr).toBe(0);
+          stored = res.stdout;
+          return new RegExp(`^💥 exit    \\S+ /usr/bin/bash -c ": stored ${marker}"`, 'm').test(stored);
+        },
+        () => `the stored run (got:\n${stored})`,
+      );
+      expect(stored).toMatch(new RegExp(`^🚀 process \\S+ /usr/bin/bash -c ": stored ${marker}"`, 'm'));
+
+      const follow = getevents([...args, '--since', '5m', '-f']);
+      await until(
+        () => follow.out().includes(`: stored ${marker}`),
+        () => `the stored run first (got:\n${follow.out()}${follow.err()})`,
+      );
+      await until(
+        () => {
+          spawn('/usr/bin/bash', ['-c', `: live ${marker}`]);
+          return follow.out().includes(`: live ${marker}`);
+        },
+        () => `a live run after it (got:\n${follow.out()}${follow.err()})`,
+        30_000,
+      );
+      follow.child.kill('SIGINT');
+      expect(await new Promise((r) => follow.child.once('exit', r))).toBe(0);
+      const lines = follow.out().split('\n');
+      const storedExec = lines.filter((l) => l.startsWith('🚀') && l.includes(`: stored ${marker}`));
+      expect(storedExec).toHaveLength(1);
+      expect(lines.findIndex((l) => l.includes(`: live ${marker}`))).toBeGreaterThan(lines.indexOf(storedExec[0]!));
+    }, 90_000);
+
     it('refuses a bad filter before connecting, naming it, with exit code 2', () => {
       const res = spawnSync(process.execPath, [CLI, 'getevents', '--processes', '(', '--data-dir', dataDir], {
         encoding: 'utf8',
