@@ -89,6 +89,11 @@ function schemaEnv(service: string): Set<string> {
 
 const envOf = (c: Obj): Obj[] => c['env'] ?? [];
 const envValue = (c: Obj, name: string) => envOf(c).find((e) => e['name'] === name)?.['value'];
+/** The port of a container's gRPC API (a VIGIL_*GRPC_ADDRESS host:port), undefined without one. */
+const grpcPort = (c: Obj): number | undefined => {
+  const address = envOf(c).find((e) => /^VIGIL_\w*GRPC_ADDRESS$/.test(e['name']))?.['value'] as string | undefined;
+  return address ? Number(address.split(':').pop()) : undefined;
+};
 const effective = (w: Obj, c: Obj, key: string) => c['securityContext']?.[key] ?? podSpec(w)['securityContext']?.[key];
 
 describe('deploy/kubernetes manifests', () => {
@@ -152,7 +157,11 @@ describe('deploy/kubernetes manifests', () => {
         const port = Number(envValue(c, 'VIGIL_HTTP_PORT'));
         expect(port, where).toBeGreaterThan(0); // the default 0 picks a random port
         expect(envValue(c, 'VIGIL_HTTP_HOST'), where).toBe('0.0.0.0'); // the default 127.0.0.1 hides it from the kubelet
-        expect(c['ports'], where).toEqual([{ name: 'http', containerPort: port, protocol: 'TCP' }]);
+        const grpc = grpcPort(c);
+        expect(c['ports'], where).toEqual([
+          { name: 'http', containerPort: port, protocol: 'TCP' },
+          ...(grpc ? [{ name: 'grpc', containerPort: grpc, protocol: 'TCP' }] : []),
+        ]);
         expect(c['livenessProbe']?.['httpGet'], where).toEqual({ path: '/healthz', port: 'http' });
         expect(c['readinessProbe']?.['httpGet'], where).toEqual({ path: '/readyz', port: 'http' });
       }
@@ -181,8 +190,8 @@ describe('deploy/kubernetes manifests', () => {
     const writable = (c!['volumeMounts'] as Obj[])
       .filter((m) => hostPaths.has(m['name']) && m['readOnly'] !== true)
       .map((m) => hostPaths.get(m['name']));
-    // Only the Kafka spool and the JSON export are written on the host.
-    expect(writable.sort()).toEqual(['/var/lib/vigil/collector-spool', '/var/log/vigil']);
+    // Only the Kafka spool, the JSON export and the gRPC socket are written on the host.
+    expect(writable.sort()).toEqual(['/var/lib/vigil/collector-spool', '/var/log/vigil', '/var/run/vigil']);
     expect([...hostPaths.values()].sort()).toEqual([
       '/sys/fs/cgroup',
       '/sys/kernel/btf',
@@ -190,7 +199,13 @@ describe('deploy/kubernetes manifests', () => {
       '/sys/kernel/tracing',
       '/var/lib/vigil/collector-spool',
       '/var/log/vigil',
+      '/var/run/vigil',
     ]);
+    // The socket directory is where collector.grpcAddress's default puts the socket.
+    expect(envValue(c!, 'VIGIL_GRPC_ADDRESS')).toBeUndefined();
+    expect(fs.readFileSync(path.join(REPO, 'services/collector/src/collector.config.ts'), 'utf8')).toContain(
+      "default: 'unix:///var/run/vigil/vigil.sock'",
+    );
     // The two host directories are what VIGIL_COLLECTOR_SPOOL_DIR and VIGIL_EXPORT_FILE point into.
     expect(envValue(c!, 'VIGIL_COLLECTOR_SPOOL_DIR')).toBe('/var/lib/vigil/collector-spool');
     expect(path.dirname(envValue(c!, 'VIGIL_EXPORT_FILE'))).toBe('/var/log/vigil');
@@ -300,8 +315,9 @@ describe('deploy/kubernetes manifests', () => {
           }
           const secret = e['valueFrom']?.['secretKeyRef'];
           if (secret) {
-            // Not applied by the kustomization: optional, and documented by an example with that key.
-            expect(secret['optional'], e['name']).toBe(true);
+            // Not applied by the kustomization: documented by an example with that key, and
+            // optional except the fleet API's token (beyond loopback the exporter needs one).
+            expect(secret['optional'], e['name']).toBe(e['name'] === 'VIGIL_EXPORTER_GRPC_TOKEN' ? undefined : true);
             const example = examples.find((x) => x['kind'] === 'Secret' && x['metadata']['name'] === secret['name']);
             expect(Object.keys(example?.['stringData'] ?? {}), e['name']).toContain(secret['key']);
           }
@@ -340,7 +356,11 @@ describe('deploy/kubernetes manifests', () => {
       for (const [k, v] of Object.entries(svc['spec']['selector'] as Obj))
         expect(w['spec']['template']['metadata']['labels'][k], name).toBe(v);
       const port = Number(envValue(podSpec(w)['containers'][0], 'VIGIL_HTTP_PORT'));
-      expect(svc['spec']['ports'], name).toEqual([{ name: 'http', port, targetPort: 'http', protocol: 'TCP' }]);
+      const grpc = grpcPort(podSpec(w)['containers'][0]);
+      expect(svc['spec']['ports'], name).toEqual([
+        { name: 'http', port, targetPort: 'http', protocol: 'TCP' },
+        { name: 'grpc', port: grpc, targetPort: 'grpc', protocol: 'TCP' },
+      ]);
     }
   });
 
@@ -360,7 +380,11 @@ describe('deploy/kubernetes manifests', () => {
         const port = Number(envValue(podSpec(w)['containers'][0], 'VIGIL_HTTP_PORT'));
         const rules = p['spec']['ingress'] as Obj[];
         for (const r of rules) {
-          expect(r['ports'], p['metadata']['name']).toEqual([{ protocol: 'TCP', port }]);
+          const grpc = grpcPort(podSpec(w)['containers'][0]);
+          expect(r['ports'], p['metadata']['name']).toEqual([
+            { protocol: 'TCP', port },
+            { protocol: 'TCP', port: grpc },
+          ]);
           for (const from of r['from']) expect(Object.keys(from['podSelector']['matchLabels'])).toHaveLength(1);
         }
         return w['metadata']['name'];
