@@ -3,6 +3,7 @@ export { messageFromJson, messageToJson } from './protojson';
 export { serviceDefinition } from './service-definition';
 export {
   RpcServer,
+  serve,
   unixPath,
   withPort,
   type Authorize,

@@ -17,6 +17,7 @@ import {
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { requireToken } from './auth';
 import { RpcError, toServiceError } from './errors';
 
 type JsonObject = Record<string, unknown>;
@@ -132,6 +133,21 @@ export class RpcServer {
       }
     };
   }
+}
+
+/**
+ * A server with these services on `address`, started: every call must carry `token` when one is
+ * given. Resolves with the server and the address it bound ("host:0" with its port).
+ */
+export async function serve(
+  address: string,
+  services: Array<{ definition: ServiceDefinition; handlers: ServiceHandlers }>,
+  options: RpcServerOptions & { token?: string } = {},
+): Promise<{ server: RpcServer; boundAddress: string }> {
+  const { token, ...rest } = options;
+  const server = new RpcServer(token ? { ...rest, authorize: requireToken(token) } : rest);
+  for (const s of services) server.addService(s.definition, s.handlers);
+  return { server, boundAddress: withPort(address, await server.listen(address)) };
 }
 
 /** The address a server bound: "host:0" with the port it got; other addresses as they are. */

@@ -26,4 +26,10 @@ export class Readiness {
     }
     return { ready: Object.values(checks).every(Boolean), checks };
   }
+
+  /** Each check as a health line (gRPC GetHealth): name, passing, and a word for humans. */
+  async report(): Promise<Array<{ name: string; ok: boolean; details: string }>> {
+    const { checks } = await this.evaluate();
+    return Object.entries(checks).map(([name, ok]) => ({ name, ok, details: ok ? 'ready' : 'not ready' }));
+  }
 }

@@ -4,9 +4,8 @@ import {
   addressProblem,
   EventFanout,
   fineGuidanceSensors,
-  requireToken,
-  RpcServer,
-  withPort,
+  serve,
+  type RpcServer,
   type FineGuidanceSensors,
 } from '@vigil/rpc';
 import { Readiness, VIGIL_CONFIG } from '@vigil/service-kit';
@@ -53,21 +52,15 @@ export class SensorsEndpoint implements OnApplicationBootstrap, OnApplicationShu
         (name) => sync.owns(name),
       ),
       version: VERSION,
-      health: async () =>
-        Object.entries((await readiness.evaluate()).checks).map(([name, ok]) => ({
-          name,
-          ok,
-          details: ok ? 'ready' : 'not ready',
-        })),
+      health: () => readiness.report(),
     });
   }
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.address) return;
-    const server = new RpcServer(this.token ? { authorize: requireToken(this.token) } : {});
-    server.addService(this.sensors.definition, this.sensors.handlers);
-    this.boundAddress = withPort(this.address, await server.listen(this.address));
-    this.server = server;
+    ({ server: this.server, boundAddress: this.boundAddress } = await serve(this.address, [this.sensors], {
+      token: this.token,
+    }));
     this.logger.log(
       `Tetragon gRPC API (FineGuidanceSensors) on ${this.boundAddress}${this.token ? ' (token required)' : ''}`,
     );

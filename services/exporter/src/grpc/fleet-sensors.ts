@@ -8,10 +8,9 @@ import {
   addressProblem,
   EventFanout,
   fineGuidanceSensors,
-  requireToken,
+  serve,
   rpcClient,
-  RpcServer,
-  withPort,
+  type RpcServer,
   type FineGuidanceSensors,
   type RpcClient,
 } from '@vigil/rpc';
@@ -69,21 +68,15 @@ export class FleetSensors implements OnApplicationBootstrap, OnApplicationShutdo
       },
       ...(this.engine ? { policies: new FleetPolicies(forwardingCall(this.engine)) } : {}),
       version: VERSION,
-      health: async () =>
-        Object.entries((await readiness.evaluate()).checks).map(([name, ok]) => ({
-          name,
-          ok,
-          details: ok ? 'ready' : 'not ready',
-        })),
+      health: () => readiness.report(),
     });
   }
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.address) return;
-    const server = new RpcServer(this.token ? { authorize: requireToken(this.token) } : {});
-    server.addService(this.sensors.definition, this.sensors.handlers);
-    this.boundAddress = withPort(this.address, await server.listen(this.address));
-    this.server = server;
+    ({ server: this.server, boundAddress: this.boundAddress } = await serve(this.address, [this.sensors], {
+      token: this.token,
+    }));
     this.logger.log(
       `fleet gRPC API (FineGuidanceSensors) on ${this.boundAddress}${this.token ? ' (token required)' : ''}`,
     );

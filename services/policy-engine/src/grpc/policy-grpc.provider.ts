@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { ConfigOf } from '@vigil/config';
 import { contractsRoot } from '@vigil/contracts';
-import { RpcServer, serviceDefinition, withPort } from '@vigil/rpc';
+import { serve, serviceDefinition, type RpcServer } from '@vigil/rpc';
 import { VIGIL_CONFIG } from '@vigil/service-kit';
 import { TokenAuth } from '../domain/auth';
 import { PolicyApi } from '../domain/policy-api';
@@ -30,13 +30,13 @@ export class PolicyGrpcProvider implements OnApplicationBootstrap, OnApplication
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.address) return;
-    const server = new RpcServer({ maxReceiveBytes: this.maxYamlBytes + 64 * 1024 });
-    server.addService(
-      serviceDefinition(contractsRoot, 'vigil.v1.PolicyService'),
-      policyServiceHandlers(new PolicyApi(() => this.logProvider.log), this.auth, this.maxYamlBytes),
-    );
-    this.boundAddress = withPort(this.address, await server.listen(this.address));
-    this.server = server;
+    const service = {
+      definition: serviceDefinition(contractsRoot, 'vigil.v1.PolicyService'),
+      handlers: policyServiceHandlers(new PolicyApi(() => this.logProvider.log), this.auth, this.maxYamlBytes),
+    };
+    ({ server: this.server, boundAddress: this.boundAddress } = await serve(this.address, [service], {
+      maxReceiveBytes: this.maxYamlBytes + 64 * 1024,
+    }));
     this.logger.log(`gRPC API (vigil.v1.PolicyService) on ${this.boundAddress}`);
   }
 
