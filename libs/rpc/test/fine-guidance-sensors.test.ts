@@ -156,14 +156,40 @@ describe('FineGuidanceSensors over gRPC, driven by a client generated from Tetra
     expect(got[0]!['process_exec'].process).toEqual({ binary: '/usr/bin/curl', pid: { value: 20 } });
   });
 
-  it('GetEvents refuses an invalid filter with INVALID_ARGUMENT naming it, and aggregation with UNIMPLEMENTED', async () => {
+  it('GetEvents refuses an invalid filter or aggregation option with INVALID_ARGUMENT naming it', async () => {
     const bad = client.getEvents({ allow_list: [{ binary_regex: ['('] }] });
     const [error] = (await once(bad, 'error')) as [ServiceError];
     expect(error.code).toBe(RpcStatus.INVALID_ARGUMENT);
     expect(error.details).toMatch(/allow_list\[0\]\.binary_regex\[0\]/);
-    const aggregated = client.getEvents({ aggregation_options: { channel_buffer_size: 10 } });
+    const aggregated = client.getEvents({ aggregation_options: { window_size: { seconds: -5 } } });
     const [error2] = (await once(aggregated, 'error')) as [ServiceError];
-    expect(error2.code).toBe(RpcStatus.UNIMPLEMENTED);
+    expect(error2.code).toBe(RpcStatus.INVALID_ARGUMENT);
+    expect(error2.details).toMatch(/aggregation_options\.window_size: -5s is not a positive duration/);
+  });
+
+  it('GetEvents with aggregation options streams events one by one, as Tetragon, its queue the channel buffer size', async () => {
+    const before = sensors.stats();
+    const stream = cancellable(
+      client.getEvents({ aggregation_options: { window_size: { seconds: 15 }, channel_buffer_size: 5 } }),
+    );
+    const got: Decoded[] = [];
+    stream.on('data', (e: Decoded) => got.push(e));
+    await waitFor(() => fanout.stats().subscribers === 1);
+    fanout.publish([exec(40, '/usr/bin/a'), exec(41, '/usr/bin/b')]);
+    await waitFor(() => got.length >= 2);
+    expect(got.map((e) => [e['process_exec'].process.pid.value, e['aggregation_info']])).toEqual([
+      [40, undefined],
+      [41, undefined],
+    ]);
+    stream.pause();
+    const big = exec(42, `/usr/bin/${'y'.repeat(60_000)}`);
+    for (let i = 0; i < 100; i++) fanout.publish([big]);
+    stream.cancel();
+    await waitFor(() => fanout.stats().subscribers === 0);
+    // A paused client with a 5-event queue: most of the 100 are dropped, all of them accounted for.
+    const after = sensors.stats();
+    expect(after.dropped - before.dropped).toBeGreaterThan(50);
+    expect(after.sent - before.sent + (after.dropped - before.dropped)).toBe(102);
   });
 
   it('a client that does not read loses events to its bounded queue, counted, without slowing others', async () => {

@@ -46,8 +46,7 @@ export function fineGuidanceSensors(
   const maxQueued = options.maxQueuedPerStream ?? 10_000;
 
   const getEvents = (request: JsonObject, call: ServerWritableStream<JsonObject, JsonObject | Buffer>): void => {
-    if (request['aggregation_options'])
-      throw new RpcError(status.UNIMPLEMENTED, 'aggregation_options: event aggregation is not supported by Vigil');
+    const queue = streamQueue(request['aggregation_options'] as AggregationOptions | undefined, maxQueued);
     let pass: (event: GetEventsResponse) => boolean;
     let project: ((event: GetEventsResponse) => GetEventsResponse) | undefined;
     try {
@@ -61,7 +60,7 @@ export function fineGuidanceSensors(
       if (e instanceof FilterError) throw new RpcError(status.INVALID_ARGUMENT, e.message);
       throw e;
     }
-    const writer = new EventStreamWriter(call as ServerWritableStream<unknown, Buffer>, maxQueued, counters);
+    const writer = new EventStreamWriter(call as ServerWritableStream<unknown, Buffer>, queue, counters);
     counters.open++;
     counters.opened++;
     const unsubscribe = backend.events.subscribe((batch) => {
@@ -139,6 +138,36 @@ export function fineGuidanceSensors(
       },
     },
   };
+}
+
+interface AggregationOptions {
+  window_size?: string;
+  channel_buffer_size?: string;
+}
+
+/** Streams never hold more than this many events, whatever a client asks for. */
+const MAX_QUEUED = 100_000;
+
+/**
+ * A stream's queue bound. Aggregation as Tetragon does it: its aggregator forwards every event type
+ * unaggregated (none is aggregated today), so events pass one by one here too; the options are
+ * checked, and channel_buffer_size — the buffer Tetragon gives such a stream — bounds the queue.
+ */
+function streamQueue(options: AggregationOptions | undefined, fallback: number): number {
+  if (!options) return fallback;
+  const window = options.window_size;
+  if (window !== undefined && (!/^\d+(\.\d+)?s$/.test(window) || parseFloat(window) <= 0))
+    throw new RpcError(
+      status.INVALID_ARGUMENT,
+      `aggregation_options.window_size: ${window} is not a positive duration`,
+    );
+  const asked = Number(options.channel_buffer_size ?? 0);
+  if (asked > MAX_QUEUED)
+    throw new RpcError(
+      status.INVALID_ARGUMENT,
+      `aggregation_options.channel_buffer_size: at most ${MAX_QUEUED}, got ${asked}`,
+    );
+  return asked > 0 ? asked : fallback;
 }
 
 function policyRef(request: JsonObject): PolicyRef {
