@@ -20,7 +20,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CollectorModule } from '../../src';
 import { kernelSkipReason } from './harness';
 
-describe.skipIf(kernelSkipReason !== undefined)('collector /metrics (real kernel)', () => {
+// Under emulation (the kernel-matrix VMs) its floods take minutes and starve the other kernel
+// tests; what it checks is the metrics plumbing, and the kernel paths behind each counter are the
+// same code the VMs' other kernel tests run. The host's kernel lane runs it.
+const inVm = process.env['VIGIL_VM'] === '1';
+if (inVm)
+  console.warn('SKIPPED collector /metrics kernel test in the VM: floods too slow under emulation (host lane runs it)');
+
+describe.skipIf(kernelSkipReason !== undefined || inVm)('collector /metrics (real kernel)', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-collector-metrics-'));
   const canary = path.join(dir, 'canary.txt');
   const requests: string[] = [];
