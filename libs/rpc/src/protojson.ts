@@ -5,6 +5,7 @@
  * values and empty lists left out. protobufjs' own toObject/fromObject do the scalars; this walks
  * the well-known types it leaves as messages.
  */
+import { epochNsFromTimestamp, timestampFromEpochNs } from '@vigil/events';
 import { Type, type Message } from 'protobufjs';
 
 type JsonObject = Record<string, unknown>;
@@ -91,18 +92,23 @@ function mapField(isMap: boolean, repeated: boolean, value: unknown, convert: (v
   return convert(value);
 }
 
+const NS_PER_SEC = 1_000_000_000n;
+
+/** Timestamp fields as libs/events writes and reads them (timestamp.ts), from and to seconds + nanos. */
 function rfc3339(seconds: bigint, nanos: number): string {
-  const whole = new Date(Number(seconds) * 1000).toISOString().slice(0, 19);
-  if (nanos === 0) return `${whole}Z`;
-  const digits = nanos % 1_000_000 === 0 ? 3 : nanos % 1_000 === 0 ? 6 : 9;
-  return `${whole}.${String(nanos).padStart(9, '0').slice(0, digits)}Z`;
+  return timestampFromEpochNs(seconds * NS_PER_SEC + BigInt(nanos));
 }
 
 function parseRfc3339(text: string): { seconds: string; nanos: number } {
-  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/.exec(text);
-  const ms = m ? Date.parse(`${m[1]}${m[3]}`) : NaN;
-  if (!m || Number.isNaN(ms)) throw new TypeError(`not an RFC 3339 timestamp: ${JSON.stringify(text)}`);
-  return { seconds: String(Math.floor(ms / 1000)), nanos: Number((m[2] ?? '').padEnd(9, '0')) };
+  const ns = epochNsFromTimestamp(text);
+  if (ns === undefined) throw new TypeError(`not an RFC 3339 timestamp: ${JSON.stringify(text)}`);
+  let seconds = ns / NS_PER_SEC;
+  let nanos = ns % NS_PER_SEC;
+  if (nanos < 0n) {
+    seconds -= 1n;
+    nanos += NS_PER_SEC;
+  }
+  return { seconds: String(seconds), nanos: Number(nanos) };
 }
 
 function durationText(seconds: bigint, nanos: number): string {
